@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The self-ballooning policy: one observation of the guest in, one decision
+ * out. Pure arithmetic: no I/O, no clock, no globals, no allocation.
+ *
+ * With policy SB_POLICY_SEED the arithmetic is the one of Linux's
+ * drivers/xen/xen-selfballoon.c (selfballoon_process() and
+ * frontswap_selfshrink(), as of commit bc1b0df59e), page for page.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sb_policy {
+        SB_POLICY_SEED,
+        _SB_POLICY_MAX,
+};
+
+/* reserved_mb is either a fixed number of MB or a percentage of MemTotal
+ * as first observed (the seed's default is 10 %). */
+struct sb_reserve {
+        bool percent;
+        uint64_t value; /* MB, or percent 0..100 */
+};
+
+struct sb_settings {
+        bool enabled;
+        uint32_t interval_s;
+        uint32_t down_hysteresis;
+        uint32_t up_hysteresis;
+        uint64_t min_usable_mb; /* 0: the seed's piecewise floor */
+        struct sb_reserve reserve;
+        enum sb_policy policy;
+
+        bool frontswap_selfshrink;
+        uint32_t frontswap_hysteresis;
+        uint32_t frontswap_inertia;
+};
+
+/* One tick's readings, in kB as userspace reads them, except frontswap. */
+struct sb_observation {
+        uint64_t mem_total_kb;       /* MemTotal: the kernel's totalram_pages */
+        uint64_t committed_as_kb;    /* Committed_AS */
+        uint64_t totalreserve_kb;    /* from /proc/zoneinfo */
+        uint64_t max_kb;             /* memory/static-max: stands in for max_pfn */
+        uint64_t balloon_current_kb; /* balloon info/current_kb */
+        bool has_frontswap;          /* a frontswap count was observed */
+        uint64_t frontswap_pages;
+};
+
+/* What the policy remembers between ticks (the seed's static variables). */
+struct sb_policy_state {
+        bool started;
+        uint64_t first_totalram_pages; /* the base of a percent reserve */
+        uint64_t frontswap_last_pages;
+        uint64_t frontswap_inertia_counter;
+};
+
+struct sb_decision {
+        bool balloon;         /* false when selfballooning is disabled */
+        uint64_t target_kb;   /* balloon scale: what to hand the balloon */
+        uint64_t goal_kb;     /* MemTotal scale */
+        uint64_t floor_kb;    /* MemTotal scale */
+        uint64_t target_pages;
+        uint64_t goal_pages;
+        uint64_t floor_pages;
+        uint64_t tgt_pages;   /* MemTotal scale, before the balloon offset */
+        uint64_t reserved_mb; /* the reserve in effect */
+
+        bool frontswap_shrink;
+        uint64_t frontswap_target_pages;
+};
+
+/* The defaults of the seed (and of /etc/selfballoon.conf). */
+void policy_settings_default(struct sb_settings *ret);
+
+void policy_state_init(struct sb_policy_state *ret);
+
+/* Returns 0, or -EINVAL for a page size that is not a power of two between
+ * 1 KiB and 1 MiB, or settings out of their documented ranges. */
+int policy_validate(const struct sb_settings *s, uint64_t page_size);
+
+/* The reserve in MB that the settings mean, given MemTotal at start. */
+uint64_t policy_reserved_mb(const struct sb_reserve *r, uint64_t first_totalram_pages,
+                            unsigned page_shift);
+
+/*
+ * Decide one tick. Updates *state (first observation, frontswap history).
+ * Returns 0, or -EINVAL (bad page size or settings; *state untouched).
+ */
+int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
+                  const struct sb_observation *obs, uint64_t page_size,
+                  struct sb_decision *ret);
+
+/* The seed resets its inertia countdown when the inertia tunable is
+ * written; call this when a reload changes it. */
+void policy_settings_changed(const struct sb_settings *old_s, const struct sb_settings *new_s,
+                             struct sb_policy_state *state);
+
+const char *policy_to_string(enum sb_policy p);
+int policy_from_string(const char *s, enum sb_policy *ret);
+
+/* Ranges shared by the config parser, the docs and the tests. */
+#define SB_INTERVAL_MIN 1U
+#define SB_INTERVAL_MAX 3600U
+#define SB_HYSTERESIS_MIN 1U
+#define SB_HYSTERESIS_MAX 1000000U
+#define SB_MB_MAX 16777216ULL
+#define SB_PERCENT_MAX 100U

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The seed's arithmetic, restated for userspace. The kernel works in pages
+ * of unsigned long; so do we, with uint64_t. Where a kernel value could
+ * never make the kernel's expression wrap but our inputs (read from files,
+ * typed by people) can, we saturate instead of wrapping; for every input a
+ * kernel can show, the result is the kernel's to the page.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "policy.h"
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t sub_floor0(uint64_t a, uint64_t b)
+{
+        return a > b ? a - b : 0;
+}
+
+/* x << s without losing high bits: saturate. */
+static uint64_t shl_sat(uint64_t x, unsigned s)
+{
+        if (s == 0)
+                return x;
+        return x > (UINT64_MAX >> s) ? UINT64_MAX : x << s;
+}
+
+static int page_shift_of(uint64_t page_size, unsigned *ret)
+{
+        /* 1 KiB .. 1 MiB, so that both kB->pages and MB->pages are shifts. */
+        if (page_size < 1024 || page_size > (1U << 20) || (page_size & (page_size - 1)))
+                return -EINVAL;
+        *ret = (unsigned)__builtin_ctzll(page_size);
+        return 0;
+}
+
+static uint64_t kb_to_pages(uint64_t kb, unsigned shift)
+{
+        return kb >> (shift - 10);
+}
+
+static uint64_t pages_to_kb(uint64_t pages, unsigned shift)
+{
+        return shl_sat(pages, shift - 10);
+}
+
+/* The seed's MB2PAGES() and PAGES2MB(). */
+static uint64_t mb_to_pages(uint64_t mb, unsigned shift)
+{
+        return shl_sat(mb, 20 - shift);
+}
+
+static uint64_t pages_to_mb(uint64_t pages, unsigned shift)
+{
+        return pages >> (20 - shift);
+}
+
+void policy_settings_default(struct sb_settings *ret)
+{
+        *ret = (struct sb_settings){
+                .enabled = true,
+                .interval_s = 5,
+                .down_hysteresis = 8,
+                .up_hysteresis = 1,
+                .min_usable_mb = 0,
+                .reserve = { .percent = true, .value = 10 },
+                .policy = SB_POLICY_SEED,
+                .frontswap_selfshrink = true,
+                .frontswap_hysteresis = 20,
+                .frontswap_inertia = 3,
+        };
+}
+
+void policy_state_init(struct sb_policy_state *ret)
+{
+        /* The seed's statics start at zero. */
+        *ret = (struct sb_policy_state){ 0 };
+}
+
+static bool in_range(uint64_t v, uint64_t lo, uint64_t hi)
+{
+        return v >= lo && v <= hi;
+}
+
+int policy_validate(const struct sb_settings *s, uint64_t page_size)
+{
+        unsigned shift;
+
+        if (page_shift_of(page_size, &shift) < 0)
+                return -EINVAL;
+        if (!in_range(s->interval_s, SB_INTERVAL_MIN, SB_INTERVAL_MAX) ||
+            !in_range(s->down_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
+            !in_range(s->up_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
+            !in_range(s->frontswap_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
+            !in_range(s->frontswap_inertia, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
+            s->min_usable_mb > SB_MB_MAX)
+                return -EINVAL;
+        if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX : s->reserve.value > SB_MB_MAX)
+                return -EINVAL;
+        if ((unsigned)s->policy >= _SB_POLICY_MAX)
+                return -EINVAL;
+        return 0;
+}
+
+uint64_t policy_reserved_mb(const struct sb_reserve *r, uint64_t first_totalram_pages,
+                            unsigned page_shift)
+{
+        uint64_t t = first_totalram_pages, pages;
+
+        if (!r->percent)
+                return r->value;
+        /* t * N / 100 without overflow: t = 100q + r, so
+         * t*N/100 = q*N + r*N/100 exactly (integer division). */
+        pages = (t / 100) * r->value + ((t % 100) * r->value) / 100;
+        return pages_to_mb(pages, page_shift);
+}
+
+/* The seed's piecewise floor, or the explicit minimum. */
+static uint64_t floor_pages_of(uint64_t max_pages, uint64_t reserve_pages, uint64_t min_usable_mb,
+                               unsigned shift)
+{
+        uint64_t useful = sub_floor0(max_pages, reserve_pages);
+
+        if (min_usable_mb != 0)
+                return add_sat(reserve_pages, mb_to_pages(min_usable_mb, shift));
+        if (useful < mb_to_pages(16, shift))
+                return max_pages; /* not worth ballooning */
+        if (useful < mb_to_pages(64, shift))
+                return add_sat(reserve_pages, mb_to_pages(16, shift) +
+                                                      ((useful - mb_to_pages(16, shift)) >> 1));
+        if (useful < mb_to_pages(512, shift))
+                return add_sat(reserve_pages, mb_to_pages(40, shift) +
+                                                      ((useful - mb_to_pages(40, shift)) >> 3));
+        return add_sat(reserve_pages,
+                       mb_to_pages(99, shift) + ((useful - mb_to_pages(99, shift)) >> 5));
+}
+
+static void frontswap_decide(const struct sb_settings *s, struct sb_policy_state *st,
+                             uint64_t cur, struct sb_decision *d)
+{
+        uint64_t last = st->frontswap_last_pages;
+
+        st->frontswap_last_pages = cur;
+        if (cur == 0 || cur > last) {
+                st->frontswap_inertia_counter = s->frontswap_inertia;
+                return;
+        }
+        /* Count down; not re-armed after a shrink, so a stable count keeps
+         * shrinking by about 1/hysteresis every tick. */
+        if (st->frontswap_inertia_counter != 0 && --st->frontswap_inertia_counter != 0)
+                return;
+        d->frontswap_shrink = true;
+        d->frontswap_target_pages = cur <= s->frontswap_hysteresis
+                                            ? 0
+                                            : cur - cur / s->frontswap_hysteresis;
+}
+
+int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
+                  const struct sb_observation *obs, uint64_t page_size, struct sb_decision *ret)
+{
+        struct sb_decision d = { 0 };
+        unsigned shift;
+        uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, reserved_mb;
+        bool frontswap = s->frontswap_selfshrink && obs->has_frontswap;
+
+        if (policy_validate(s, page_size) < 0 || page_shift_of(page_size, &shift) < 0)
+                return -EINVAL;
+
+        cur = kb_to_pages(obs->mem_total_kb, shift);
+        if (!state->started) {
+                state->started = true;
+                state->first_totalram_pages = cur;
+        }
+        reserved_mb = policy_reserved_mb(&s->reserve, state->first_totalram_pages, shift);
+        d.reserved_mb = reserved_mb;
+
+        if (s->enabled) {
+                reserve_p = kb_to_pages(obs->totalreserve_kb, shift);
+                max_p = kb_to_pages(obs->max_kb, shift);
+                current_p = kb_to_pages(obs->balloon_current_kb, shift);
+
+                goal = add_sat(add_sat(kb_to_pages(obs->committed_as_kb, shift), reserve_p),
+                               mb_to_pages(reserved_mb, shift));
+                if (frontswap)
+                        goal = add_sat(goal, obs->frontswap_pages);
+
+                if (cur > goal)
+                        tgt = cur - (cur - goal) / s->down_hysteresis;
+                else if (cur < goal)
+                        tgt = cur + (goal - cur) / s->up_hysteresis;
+                else
+                        tgt = cur;
+
+                floor_p = floor_pages_of(max_p, reserve_p, s->min_usable_mb, shift);
+                if (tgt < floor_p)
+                        tgt = floor_p;
+
+                d.balloon = true;
+                d.goal_pages = goal;
+                d.floor_pages = floor_p;
+                d.tgt_pages = tgt;
+                /* Balloon scale. Two deviations, for inputs no kernel shows:
+                 * current below MemTotal contributes no offset, and the
+                 * target never exceeds static-max. */
+                d.target_pages = add_sat(tgt, sub_floor0(current_p, cur));
+                if (d.target_pages > max_p)
+                        d.target_pages = max_p;
+                d.target_kb = pages_to_kb(d.target_pages, shift);
+                d.goal_kb = pages_to_kb(goal, shift);
+                d.floor_kb = pages_to_kb(floor_p, shift);
+        }
+
+        if (frontswap)
+                frontswap_decide(s, state, obs->frontswap_pages, &d);
+
+        *ret = d;
+        return 0;
+}
+
+void policy_settings_changed(const struct sb_settings *old_s, const struct sb_settings *new_s,
+                             struct sb_policy_state *state)
+{
+        if (old_s->frontswap_inertia != new_s->frontswap_inertia)
+                state->frontswap_inertia_counter = new_s->frontswap_inertia;
+}
+
+static const char *const policy_names[_SB_POLICY_MAX] = {
+        [SB_POLICY_SEED] = "seed",
+};
+
+const char *policy_to_string(enum sb_policy p)
+{
+        return (unsigned)p < _SB_POLICY_MAX ? policy_names[p] : NULL;
+}
+
+int policy_from_string(const char *s, enum sb_policy *ret)
+{
+        for (size_t i = 0; i < _SB_POLICY_MAX; i++)
+                if (strcmp(s, policy_names[i]) == 0) {
+                        *ret = (enum sb_policy)i;
+                        return 0;
+                }
+        return -EINVAL;
+}

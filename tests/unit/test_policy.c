@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The policy core against hand-computed tables and against an independent
+ * transcription of the seed (seed_reference.c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+#include "seed_reference.h"
+
+#define PAGE 4096ULL
+#define MB(x) ((uint64_t)(x) * 256) /* MB to 4 KiB pages */
+#define P2KB(p) ((uint64_t)(p) * 4)
+
+static struct sb_settings settings_noreserve(void)
+{
+        struct sb_settings s;
+
+        policy_settings_default(&s);
+        s.reserve = (struct sb_reserve){ .percent = false, .value = 0 };
+        return s;
+}
+
+static struct sb_decision decide1(const struct sb_settings *s, const struct sb_observation *o)
+{
+        struct sb_policy_state st;
+        struct sb_decision d;
+
+        policy_state_init(&st);
+        assert_int_equal(policy_decide(s, &st, o, PAGE, &d), 0);
+        return d;
+}
+
+/* ---- floor: every branch at and around its boundaries ---- */
+
+struct floor_case {
+        uint64_t useful_pages, reserve_pages, min_usable_mb, expect_floor;
+};
+
+static void test_floor_branches(void **unused)
+{
+        const uint64_t R = 1000;
+        static const struct floor_case cases[] = {
+                /* useful < 16 MiB: not worth ballooning, floor = max_pfn */
+                { 0, 1000, 0, 1000 },
+                { MB(16) - 1, 1000, 0, 1000 + MB(16) - 1 },
+                /* 16..64 MiB: reserve + 16 MiB + (useful - 16 MiB) / 2 */
+                { MB(16), 1000, 0, 1000 + MB(16) },
+                { MB(16) + 1, 1000, 0, 1000 + MB(16) },
+                { MB(16) + 2, 1000, 0, 1000 + MB(16) + 1 },
+                { MB(64) - 1, 1000, 0, 1000 + MB(16) + (MB(48) - 1) / 2 },
+                /* 64..512 MiB: reserve + 40 MiB + (useful - 40 MiB) / 8 */
+                { MB(64), 1000, 0, 1000 + MB(40) + MB(24) / 8 },
+                { MB(64) + 7, 1000, 0, 1000 + MB(40) + MB(24) / 8 },
+                { MB(64) + 8, 1000, 0, 1000 + MB(40) + MB(24) / 8 + 1 },
+                { MB(512) - 1, 1000, 0, 1000 + MB(40) + (MB(472) - 1) / 8 },
+                /* >= 512 MiB: reserve + 99 MiB + (useful - 99 MiB) / 32 */
+                { MB(512), 1000, 0, 1000 + MB(99) + MB(413) / 32 },
+                { MB(1024), 1000, 0, 29648 + 4096 },
+                { MB(512), 0, 0, 25344 + 3304 },
+                /* min_usable_mb replaces the piecewise function */
+                { MB(1024), 1000, 100, 1000 + MB(100) },
+                { MB(8), 1000, 1, 1000 + MB(1) },
+        };
+
+        (void)R;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct floor_case *c = &cases[i];
+                struct sb_settings s = settings_noreserve();
+                uint64_t max = c->useful_pages + c->reserve_pages;
+                struct sb_observation o = {
+                        .mem_total_kb = P2KB(max), .committed_as_kb = 0,
+                        .totalreserve_kb = P2KB(c->reserve_pages), .max_kb = P2KB(max),
+                        .balloon_current_kb = P2KB(max),
+                };
+                struct sb_decision d;
+
+                s.min_usable_mb = c->min_usable_mb;
+                d = decide1(&s, &o);
+                if (d.floor_pages != c->expect_floor)
+                        fail_msg("case %zu: useful %" PRIu64 " floor %" PRIu64 " want %" PRIu64, i,
+                                 c->useful_pages, d.floor_pages, c->expect_floor);
+                assert_int_equal(d.floor_kb, P2KB(c->expect_floor));
+        }
+        /* the spot values above, written out once by hand */
+        assert_int_equal(1000 + MB(40) + MB(24) / 8, 12008);
+        assert_int_equal(1000 + MB(99) + MB(413) / 32, 29648);
+}
+
+/* ---- hysteresis in both directions, and the balloon scale ---- */
+
+struct hyst_case {
+        const char *what;
+        uint64_t cur, goal, current, down, up, expect_tgt, expect_target;
+};
+
+static void test_hysteresis(void **unused)
+{
+        static const struct hyst_case cases[] = {
+                { "down by 1/8 of the gap", 100000, 20000, 100000, 8, 1, 90000, 90000 },
+                { "up all the way", 100000, 150000, 100000, 8, 1, 150000, 150000 },
+                { "up by 1/4", 100000, 150000, 100000, 8, 4, 112500, 112500 },
+                { "gap 7 < down 8: no change", 100007, 100000, 100007, 8, 1, 100007, 100007 },
+                { "gap 8 = down 8: one page", 100008, 100000, 100008, 8, 1, 100007, 100007 },
+                { "gap 3 < up 4: no change", 100000, 100003, 100000, 8, 4, 100000, 100000 },
+                { "equal: no change", 100000, 100000, 100000, 8, 1, 100000, 100000 },
+                { "balloon offset added", 100000, 20000, 105000, 8, 1, 90000, 95000 },
+                { "down 1: straight to goal", 100000, 60000, 100000, 1, 1, 60000, 60000 },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct hyst_case *c = &cases[i];
+                struct sb_settings s = settings_noreserve();
+                /* a floor well below every case: 512 MiB max, reserve 0 */
+                struct sb_observation o = {
+                        .mem_total_kb = P2KB(c->cur), .committed_as_kb = P2KB(c->goal),
+                        .totalreserve_kb = 0, .max_kb = P2KB(MB(1024)),
+                        .balloon_current_kb = P2KB(c->current),
+                };
+                struct sb_decision d;
+
+                s.down_hysteresis = (uint32_t)c->down;
+                s.up_hysteresis = (uint32_t)c->up;
+                d = decide1(&s, &o);
+                assert_true(d.floor_pages < 60000);
+                if (d.tgt_pages != c->expect_tgt || d.target_pages != c->expect_target)
+                        fail_msg("%s: tgt %" PRIu64 " target %" PRIu64, c->what, d.tgt_pages,
+                                 d.target_pages);
+                assert_int_equal(d.goal_pages, c->goal);
+                assert_int_equal(d.target_kb, P2KB(c->expect_target));
+        }
+}
+
+static void test_floor_wins_over_goal(void **unused)
+{
+        struct sb_settings s = settings_noreserve();
+        struct sb_observation o = {
+                .mem_total_kb = P2KB(MB(400)), .committed_as_kb = P2KB(MB(10)),
+                .totalreserve_kb = P2KB(1000), .max_kb = P2KB(MB(1024) + 1000),
+                .balloon_current_kb = P2KB(MB(400) + 2000),
+        };
+        struct sb_decision d;
+
+        s.down_hysteresis = 1;
+        d = decide1(&s, &o);
+        assert_int_equal(d.floor_pages, 33744);
+        assert_int_equal(d.tgt_pages, 33744);
+        assert_int_equal(d.target_pages, 33744 + 2000);
+}
+
+/* kB inputs are truncated to whole pages before any arithmetic. */
+static void test_kb_truncation_and_page_sizes(void **unused)
+{
+        struct sb_settings s = settings_noreserve();
+        struct sb_observation o = {
+                .mem_total_kb = 400003, .committed_as_kb = 80003, .totalreserve_kb = 3,
+                .max_kb = 1048579, .balloon_current_kb = 400003,
+        };
+        struct sb_policy_state st;
+        struct sb_decision d = decide1(&s, &o);
+
+        /* cur 100000, goal 20000, reserve 0 */
+        assert_int_equal(d.goal_pages, 20000);
+        assert_int_equal(d.tgt_pages, 90000);
+        assert_int_equal(d.target_kb, 360000);
+
+        /* 64 KiB pages: kB >> 6, MB << 4 */
+        policy_state_init(&st);
+        assert_int_equal(policy_decide(&s, &st, &o, 65536, &d), 0);
+        assert_int_equal(d.goal_pages, 80003 / 64);
+        assert_int_equal(d.tgt_pages, 6250 - (6250 - 1250) / 8);
+        assert_int_equal(d.target_kb, (6250 - (6250 - 1250) / 8) * 64);
+
+        for (uint64_t bad = 0; bad < 5; bad++) {
+                static const uint64_t sizes[] = { 0, 512, 3000, 4097, 2 << 20 };
+                policy_state_init(&st);
+                assert_int_equal(policy_decide(&s, &st, &o, sizes[bad], &d), -EINVAL);
+                assert_false(st.started);
+        }
+}
+
+/* ---- the two deviations, and inputs no kernel shows ---- */
+
+static void test_target_capped_at_max(void **unused)
+{
+        struct sb_settings s = settings_noreserve();
+        struct sb_observation o = {
+                .mem_total_kb = P2KB(MB(400)), .committed_as_kb = P2KB(MB(4000)),
+                .totalreserve_kb = 0, .max_kb = P2KB(MB(768)),
+                .balloon_current_kb = P2KB(MB(400) + 100),
+        };
+        struct sb_decision d = decide1(&s, &o);
+        struct seed_world w = {
+                .totalram_pages = MB(400), .committed = MB(4000), .max_pfn = MB(768),
+                .balloon_current_pages = MB(400) + 100, .xen_selfballooning_enabled = 1,
+                .downhys = 8, .uphys = 1,
+        };
+
+        seed_process(&w, 12);
+        assert_int_equal(w.new_target, MB(4000) + 100); /* the seed asks beyond max */
+        assert_int_equal(d.tgt_pages, MB(4000));
+        assert_int_equal(d.target_pages, MB(768));
+        assert_int_equal(d.target_kb, P2KB(MB(768)));
+}
+
+static void test_current_below_memtotal_no_offset(void **unused)
+{
+        struct sb_settings s = settings_noreserve();
+        struct sb_observation o = {
+                .mem_total_kb = P2KB(100000), .committed_as_kb = P2KB(20000),
+                .totalreserve_kb = 0, .max_kb = P2KB(MB(1024)),
+                .balloon_current_kb = P2KB(99000),
+        };
+        struct sb_decision d = decide1(&s, &o);
+
+        /* the seed would say 90000 + 99000 - 100000 = 89000 */
+        assert_int_equal(d.tgt_pages, 90000);
+        assert_int_equal(d.target_pages, 90000);
+}
+
+static void test_extremes_never_wrap(void **unused)
+{
+        struct sb_settings s;
+        struct sb_observation o;
+        struct sb_decision d;
+
+        policy_settings_default(&s);
+        o = (struct sb_observation){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                                     true, UINT64_MAX };
+        d = decide1(&s, &o);
+        assert_int_equal(d.goal_pages, UINT64_MAX); /* saturated, not wrapped */
+        assert_int_equal(d.target_pages, UINT64_MAX >> 2);
+        assert_int_equal(d.target_kb, (UINT64_MAX >> 2) << 2);
+        assert_true(d.target_pages >= d.floor_pages);
+
+        /* all zero: nothing to take, no wrap (the daemon rejects max = 0) */
+        o = (struct sb_observation){ 0 };
+        d = decide1(&s, &o);
+        assert_int_equal(d.target_pages, 0);
+        assert_int_equal(d.goal_pages, 0);
+
+        /* reserve above max: useful would wrap in the kernel; here it is 0
+         * so the floor is max: no ballooning rather than a huge floor */
+        o = (struct sb_observation){ .mem_total_kb = P2KB(MB(256)), .committed_as_kb = 0,
+                                     .totalreserve_kb = P2KB(MB(600)), .max_kb = P2KB(MB(512)),
+                                     .balloon_current_kb = P2KB(MB(256)) };
+        s.reserve = (struct sb_reserve){ false, 0 };
+        d = decide1(&s, &o);
+        assert_int_equal(d.floor_pages, MB(512));
+        assert_int_equal(d.target_pages, MB(512));
+
+        /* Committed_AS far above max, huge min_usable_mb */
+        o = (struct sb_observation){ .mem_total_kb = P2KB(MB(256)), .committed_as_kb = UINT64_MAX / 2,
+                                     .totalreserve_kb = 0, .max_kb = P2KB(MB(512)),
+                                     .balloon_current_kb = P2KB(MB(256)) };
+        s.min_usable_mb = SB_MB_MAX;
+        d = decide1(&s, &o);
+        assert_int_equal(d.floor_pages, MB(SB_MB_MAX));
+        assert_int_equal(d.target_pages, MB(512));
+}
+
+/* ---- the reserve ---- */
+
+static void test_reserve(void **unused)
+{
+        struct sb_reserve r;
+        struct sb_settings s;
+        struct sb_policy_state st;
+        struct sb_decision d;
+        struct sb_observation o = {
+                .mem_total_kb = 461172, .committed_as_kb = 5128, .totalreserve_kb = 0,
+                .max_kb = 786432, .balloon_current_kb = 524288,
+        };
+        uint64_t cur = 461172 / 4;
+
+        /* the seed's default: PAGES2MB(totalram / 10) */
+        r = (struct sb_reserve){ true, 10 };
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), seed_default_reserved_mb(cur, 12));
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), 45);
+        r.value = 0;
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), 0);
+        r.value = 100;
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), 450);
+        r.value = 33; /* 115293 * 33 / 100 = 38046 pages = 148 MB */
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), 148);
+        r = (struct sb_reserve){ false, 77 };
+        assert_int_equal(policy_reserved_mb(&r, cur, 12), 77);
+        /* huge MemTotal: t*N would overflow, t/100*N + t%100*N/100 does not */
+        r = (struct sb_reserve){ true, 100 };
+        assert_int_equal(policy_reserved_mb(&r, UINT64_MAX, 12), UINT64_MAX >> 8);
+        for (uint64_t t = 0; t < 100000; t += 37)
+                for (uint64_t n = 0; n <= 100; n += 7) {
+                        r = (struct sb_reserve){ true, n };
+                        assert_int_equal(policy_reserved_mb(&r, t, 12), (t * n / 100) >> 8);
+                }
+
+        /* computed once, from the first observation */
+        policy_settings_default(&s);
+        policy_state_init(&st);
+        assert_int_equal(policy_decide(&s, &st, &o, PAGE, &d), 0);
+        assert_int_equal(d.reserved_mb, 45);
+        assert_int_equal(d.goal_pages, 5128 / 4 + MB(45));
+        o.mem_total_kb = 200000;
+        assert_int_equal(policy_decide(&s, &st, &o, PAGE, &d), 0);
+        assert_int_equal(d.reserved_mb, 45);
+
+        /* reserved_mb = 0: the behaviour before the seed commit */
+        s.reserve = (struct sb_reserve){ false, 0 };
+        assert_int_equal(policy_decide(&s, &st, &o, PAGE, &d), 0);
+        assert_int_equal(d.goal_pages, 5128 / 4);
+}
+
+/* ---- frontswap self-shrink ---- */
+
+struct fs_step {
+        bool has;
+        uint64_t pages;
+        bool shrink;
+        uint64_t target;
+        uint64_t counter_after;
+};
+
+static void run_fs_steps(const struct fs_step *steps, size_t n, bool enabled)
+{
+        struct sb_settings s;
+        struct sb_policy_state st;
+
+        policy_settings_default(&s);
+        s.enabled = enabled;
+        policy_state_init(&st);
+        for (size_t i = 0; i < n; i++) {
+                struct sb_observation o = {
+                        .mem_total_kb = 400000, .committed_as_kb = 100000,
+                        .totalreserve_kb = 4000, .max_kb = 800000,
+                        .balloon_current_kb = 400000, .has_frontswap = steps[i].has,
+                        .frontswap_pages = steps[i].pages,
+                };
+                struct sb_decision d;
+
+                assert_int_equal(policy_decide(&s, &st, &o, PAGE, &d), 0);
+                if (d.frontswap_shrink != steps[i].shrink ||
+                    (d.frontswap_shrink && d.frontswap_target_pages != steps[i].target) ||
+                    st.frontswap_inertia_counter != steps[i].counter_after)
+                        fail_msg("step %zu: shrink %d target %" PRIu64 " counter %" PRIu64, i,
+                                 d.frontswap_shrink, d.frontswap_target_pages,
+                                 st.frontswap_inertia_counter);
+                assert_int_equal(d.balloon, enabled);
+        }
+}
+
+static void test_frontswap_sequence(void **unused)
+{
+        static const struct fs_step steps[] = {
+                { true, 1000, false, 0, 3 }, /* first tick: grew from 0, re-arm */
+                { true, 1000, false, 0, 2 }, /* stable: count down */
+                { true, 1000, false, 0, 1 },
+                { true, 1000, true, 950, 0 }, /* counter ran out: shrink 5 % */
+                { true, 950, true, 903, 0 },  /* not re-armed after a shrink */
+                { true, 903, true, 858, 0 },
+                { true, 900, true, 855, 0 },  /* fell further: still shrinking */
+                { true, 2000, false, 0, 3 },  /* growth re-arms */
+                { true, 1500, false, 0, 2 },
+                { true, 1500, false, 0, 1 },
+                { true, 21, true, 20, 0 },    /* 21 - 21/20 */
+                { true, 20, true, 0, 0 },     /* <= hysteresis: to zero */
+                { true, 0, false, 0, 3 },     /* zero re-arms */
+                { false, 0, false, 0, 3 },    /* no count observed: untouched */
+                { true, 5, false, 0, 3 },     /* grew from 0 */
+                { true, 5, false, 0, 2 },
+                { true, 5, false, 0, 1 },
+                { true, 5, true, 0, 0 },
+        };
+
+        run_fs_steps(steps, sizeof(steps) / sizeof(steps[0]), true);
+        /* selfshrinking works with selfballooning disabled, as in the seed */
+        run_fs_steps(steps, sizeof(steps) / sizeof(steps[0]), false);
+}
+
+static void test_frontswap_first_observation_rearms(void **unused)
+{
+        static const struct fs_step steps[] = {
+                { true, 500, false, 0, 3 },
+                { true, 400, false, 0, 2 }, /* shrinking by itself: count down */
+                { true, 400, false, 0, 1 },
+                { true, 400, true, 380, 0 },
+        };
+
+        run_fs_steps(steps, 4, true);
+}
+
+static void test_frontswap_goal(void **unused)
+{
+        struct sb_settings s = settings_noreserve();
+        struct sb_observation o = {
+                .mem_total_kb = 400000, .committed_as_kb = 100000, .totalreserve_kb = 4000,
+                .max_kb = 800000, .balloon_current_kb = 400000, .has_frontswap = true,
+                .frontswap_pages = 777,
+        };
+        struct sb_decision d = decide1(&s, &o);
+
+        assert_int_equal(d.goal_pages, 25000 + 1000 + 777);
+        o.has_frontswap = false;
+        d = decide1(&s, &o);
+        assert_int_equal(d.goal_pages, 26000);
+        assert_false(d.frontswap_shrink);
+        o.has_frontswap = true;
+        s.frontswap_selfshrink = false;
+        d = decide1(&s, &o);
+        assert_int_equal(d.goal_pages, 26000);
+        assert_false(d.frontswap_shrink);
+}
+
+static void test_inertia_change_rearms(void **unused)
+{
+        struct sb_settings a, b;
+        struct sb_policy_state st;
+
+        policy_settings_default(&a);
+        b = a;
+        b.frontswap_inertia = 7;
+        policy_state_init(&st);
+        st.frontswap_inertia_counter = 1;
+        policy_settings_changed(&a, &a, &st);
+        assert_int_equal(st.frontswap_inertia_counter, 1);
+        policy_settings_changed(&a, &b, &st);
+        assert_int_equal(st.frontswap_inertia_counter, 7);
+}
+
+static void test_disabled(void **unused)
+{
+        struct sb_settings s;
+        struct sb_observation o = { 400000, 100000, 4000, 800000, 400000, false, 0 };
+        struct sb_decision d;
+
+        policy_settings_default(&s);
+        s.enabled = false;
+        d = decide1(&s, &o);
+        assert_false(d.balloon);
+        assert_int_equal(d.target_kb, 0);
+}
+
+static void test_validate(void **unused)
+{
+        struct sb_settings s, t;
+
+        policy_settings_default(&s);
+        assert_int_equal(policy_validate(&s, PAGE), 0);
+        t = s, t.interval_s = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.interval_s = 3601;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.down_hysteresis = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.up_hysteresis = 1000001;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.frontswap_inertia = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.frontswap_hysteresis = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.min_usable_mb = SB_MB_MAX + 1;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.reserve = (struct sb_reserve){ true, 101 };
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.reserve = (struct sb_reserve){ false, SB_MB_MAX + 1 };
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.policy = _SB_POLICY_MAX;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        assert_string_equal(policy_to_string(SB_POLICY_SEED), "seed");
+        assert_null(policy_to_string(_SB_POLICY_MAX));
+}
+
+/* ---- a million random observations against the reference ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+        /* xorshift64*: deterministic, so a failure can be replayed */
+        rng_state ^= rng_state >> 12;
+        rng_state ^= rng_state << 25;
+        rng_state ^= rng_state >> 27;
+        return rng_state * 2685821657736338717ULL;
+}
+
+static uint64_t rnd_in(uint64_t lo, uint64_t hi)
+{
+        return lo + rnd() % (hi - lo + 1);
+}
+
+static void test_random_against_reference(void **unused)
+{
+        const unsigned shifts[] = { 12, 14, 16 };
+        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0;
+        const uint64_t sequences = 20000, per_sequence = 50;
+
+        for (uint64_t seq = 0; seq < sequences; seq++) {
+                unsigned shift = shifts[rnd() % 3];
+                uint64_t page_size = 1ULL << shift, kb_per_page = page_size / 1024;
+                struct sb_settings s;
+                struct sb_policy_state st;
+                uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 36) >> (shift - 12));
+                struct seed_world w = { 0 };
+
+                policy_settings_default(&s);
+                policy_state_init(&st);
+                s.down_hysteresis = (uint32_t)rnd_in(1, 16);
+                s.up_hysteresis = (uint32_t)rnd_in(1, 4);
+                s.min_usable_mb = rnd() % 2 ? 0 : rnd_in(1, 4096);
+                s.frontswap_selfshrink = rnd() % 2;
+                s.frontswap_hysteresis = (uint32_t)rnd_in(1, 40);
+                s.frontswap_inertia = (uint32_t)rnd_in(1, 5);
+                if (rnd() % 2)
+                        s.reserve = (struct sb_reserve){ true, 10 };
+                else
+                        s.reserve = (struct sb_reserve){ false, rnd_in(0, 2048) };
+
+                w.xen_selfballooning_enabled = 1;
+                w.downhys = s.down_hysteresis;
+                w.uphys = s.up_hysteresis;
+                w.min_usable_mb = (unsigned)s.min_usable_mb;
+                w.frontswap_selfshrinking = s.frontswap_selfshrink;
+                w.frontswap_hysteresis = s.frontswap_hysteresis;
+                w.frontswap_inertia = s.frontswap_inertia;
+                w.max_pfn = max_pfn;
+
+                for (uint64_t i = 0; i < per_sequence; i++, ticks++) {
+                        uint64_t totalram = rnd_in(max_pfn / 16 + 1, max_pfn);
+                        uint64_t current = totalram + rnd_in(0, totalram / 8);
+                        uint64_t committed = rnd_in(0, 2 * max_pfn);
+                        uint64_t reserve = rnd_in(0, max_pfn / 32);
+                        bool has_fs = rnd() % 4 != 0;
+                        uint64_t fs = has_fs ? (rnd() % 3 ? w.cur_frontswap_pages - rnd_in(0, 3)
+                                                          : rnd_in(0, 100000))
+                                             : 0;
+                        struct sb_observation o;
+                        struct sb_decision d;
+
+                        if (has_fs && fs > 100000)
+                                fs = 0; /* the subtraction above went below 0 */
+                        if (i == 0)
+                                w.reserved_mb = s.reserve.percent
+                                                        ? seed_default_reserved_mb(totalram, shift)
+                                                        : (unsigned)s.reserve.value;
+                        o = (struct sb_observation){
+                                /* kB with a random sub-page remainder, to be truncated */
+                                .mem_total_kb = totalram * kb_per_page + rnd() % kb_per_page,
+                                .committed_as_kb = committed * kb_per_page + rnd() % kb_per_page,
+                                .totalreserve_kb = reserve * kb_per_page + rnd() % kb_per_page,
+                                .max_kb = max_pfn * kb_per_page + rnd() % kb_per_page,
+                                .balloon_current_kb = current * kb_per_page + rnd() % kb_per_page,
+                                .has_frontswap = has_fs,
+                                .frontswap_pages = fs,
+                        };
+                        w.totalram_pages = totalram;
+                        w.committed = committed;
+                        w.totalreserve_pages = reserve;
+                        w.balloon_current_pages = current;
+                        w.frontswap_enabled = has_fs;
+                        w.frontswap_curr_pages = fs;
+
+                        seed_process(&w, shift);
+                        assert_int_equal(policy_decide(&s, &st, &o, page_size, &d), 0);
+
+                        assert_true(w.target_set && d.balloon);
+                        assert_int_equal(d.goal_pages, w.goal_pages);
+                        assert_int_equal(d.floor_pages, w.floor_pages);
+                        if (w.new_target <= max_pfn) {
+                                assert_int_equal(d.target_pages, w.new_target);
+                                compared++;
+                        } else {
+                                assert_int_equal(d.target_pages, max_pfn);
+                                capped++;
+                        }
+                        assert_int_equal(d.frontswap_shrink, w.shrunk);
+                        if (w.shrunk) {
+                                assert_int_equal(d.frontswap_target_pages, w.shrink_target);
+                                shrinks++;
+                        }
+                        assert_int_equal(st.frontswap_inertia_counter, w.frontswap_inertia_counter);
+                }
+        }
+        print_message("random: %" PRIu64 " ticks, %" PRIu64 " targets equal to the seed's, %" PRIu64
+                      " capped at max (seed asked above max), %" PRIu64 " frontswap shrinks equal\n",
+                      ticks, compared, capped, shrinks);
+        assert_int_equal(compared + capped, ticks);
+        assert_true(compared > ticks / 2);
+        assert_true(shrinks > 1000);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_floor_branches),
+                cmocka_unit_test(test_hysteresis),
+                cmocka_unit_test(test_floor_wins_over_goal),
+                cmocka_unit_test(test_kb_truncation_and_page_sizes),
+                cmocka_unit_test(test_target_capped_at_max),
+                cmocka_unit_test(test_current_below_memtotal_no_offset),
+                cmocka_unit_test(test_extremes_never_wrap),
+                cmocka_unit_test(test_reserve),
+                cmocka_unit_test(test_frontswap_sequence),
+                cmocka_unit_test(test_frontswap_first_observation_rearms),
+                cmocka_unit_test(test_frontswap_goal),
+                cmocka_unit_test(test_inertia_change_rearms),
+                cmocka_unit_test(test_disabled),
+                cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_random_against_reference),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
