@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "util.h"
+
+static const char *const column_names[_REPLAY_COLUMN_MAX] = {
+        [REPLAY_T_S] = "t_s",
+        [REPLAY_MEM_TOTAL_KB] = "mem_total_kb",
+        [REPLAY_COMMITTED_AS_KB] = "committed_as_kb",
+        [REPLAY_TOTALRESERVE_KB] = "totalreserve_kb",
+        [REPLAY_MAX_KB] = "max_kb",
+        [REPLAY_BALLOON_CURRENT_KB] = "balloon_current_kb",
+        [REPLAY_FRONTSWAP_PAGES] = "frontswap_pages",
+};
+
+static bool column_required(enum replay_column c)
+{
+        return c != REPLAY_T_S && c != REPLAY_FRONTSWAP_PAGES;
+}
+
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* Splits at the next comma: returns the field's length and advances *p past
+ * the comma; *more tells whether a comma followed. */
+static size_t next_field(const char **p, bool *more)
+{
+        const char *start = *p, *comma = strchr(start, ',');
+        size_t n = comma ? (size_t)(comma - start) : strlen(start);
+
+        *more = comma != NULL;
+        *p = comma ? comma + 1 : start + n;
+        return n;
+}
+
+int replay_parse_header(const char *line, struct replay_header *ret, char *errbuf, size_t errlen)
+{
+        struct replay_header h = { 0 };
+        const char *p = line;
+        bool more = true;
+
+        while (more) {
+                const char *f = p;
+                size_t n = next_field(&p, &more);
+                int col = -1;
+
+                if (h.n_fields >= REPLAY_MAX_FIELDS)
+                        return fail(errbuf, errlen, "more than %d columns", REPLAY_MAX_FIELDS);
+                for (int c = 0; c < _REPLAY_COLUMN_MAX; c++)
+                        if (strlen(column_names[c]) == n && memcmp(f, column_names[c], n) == 0)
+                                col = c;
+                if (col < 0)
+                        return fail(errbuf, errlen,
+                                    "unknown column '%.*s'; columns are t_s, mem_total_kb, "
+                                    "committed_as_kb, totalreserve_kb, max_kb, "
+                                    "balloon_current_kb, frontswap_pages",
+                                    (int)(n > 64 ? 64 : n), f);
+                if (h.present[col])
+                        return fail(errbuf, errlen, "column '%s' appears twice", column_names[col]);
+                h.present[col] = true;
+                h.column_of_field[h.n_fields++] = col;
+        }
+        for (int c = 0; c < _REPLAY_COLUMN_MAX; c++)
+                if (column_required(c) && !h.present[c])
+                        return fail(errbuf, errlen, "required column '%s' is missing",
+                                    column_names[c]);
+        *ret = h;
+        return 0;
+}
+
+/* Seconds as written: digits with an optional fraction. */
+static bool valid_time(const char *s, size_t n)
+{
+        size_t i = 0, digits = 0;
+
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+                i++, digits++;
+        if (i < n && s[i] == '.') {
+                i++;
+                while (i < n && s[i] >= '0' && s[i] <= '9')
+                        i++, digits++;
+        }
+        return i == n && digits > 0;
+}
+
+int replay_parse_row(const struct replay_header *h, const char *line, struct replay_row *ret,
+                     char *errbuf, size_t errlen)
+{
+        struct replay_row r = { 0 };
+        const char *p = line;
+        bool more = true;
+        size_t i;
+
+        for (i = 0; i < h->n_fields && more; i++) {
+                enum replay_column col = (enum replay_column)h->column_of_field[i];
+                const char *f = p;
+                size_t n = next_field(&p, &more);
+                uint64_t v;
+
+                if (n == 0) {
+                        if (column_required(col))
+                                return fail(errbuf, errlen, "column '%s' is empty",
+                                            column_names[col]);
+                        continue; /* an absent optional value */
+                }
+                if (col == REPLAY_T_S) {
+                        if (n >= sizeof(r.t_s) || !valid_time(f, n))
+                                return fail(errbuf, errlen,
+                                            "t_s '%.*s' is not a time in seconds (digits, "
+                                            "optionally with a fraction)",
+                                            (int)(n > 40 ? 40 : n), f);
+                        memcpy(r.t_s, f, n);
+                        continue;
+                }
+                if (parse_u64_n(f, n, &v) < 0)
+                        return fail(errbuf, errlen,
+                                    "%s '%.*s' is not a whole number (decimal digits, "
+                                    "at most %" PRIu64 ")",
+                                    column_names[col], (int)(n > 40 ? 40 : n), f, UINT64_MAX);
+                switch (col) {
+                case REPLAY_MEM_TOTAL_KB: r.obs.mem_total_kb = v; break;
+                case REPLAY_COMMITTED_AS_KB: r.obs.committed_as_kb = v; break;
+                case REPLAY_TOTALRESERVE_KB: r.obs.totalreserve_kb = v; break;
+                case REPLAY_MAX_KB: r.obs.max_kb = v; break;
+                case REPLAY_BALLOON_CURRENT_KB: r.obs.balloon_current_kb = v; break;
+                case REPLAY_FRONTSWAP_PAGES:
+                        r.obs.has_frontswap = true;
+                        r.obs.frontswap_pages = v;
+                        break;
+                default: break;
+                }
+        }
+        if (i < h->n_fields)
+                return fail(errbuf, errlen, "%zu fields, the header has %zu", i, h->n_fields);
+        if (more)
+                return fail(errbuf, errlen, "more fields than the header's %zu", h->n_fields);
+        *ret = r;
+        return 0;
+}
+
+void replay_format_decision(const char *t_s, const struct sb_decision *d, char *buf, size_t len)
+{
+        char fs[24] = "-1";
+
+        if (d->frontswap_shrink)
+                snprintf(fs, sizeof(fs), "%" PRIu64, d->frontswap_target_pages);
+        if (d->balloon)
+                snprintf(buf, len, "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s", t_s, d->target_kb,
+                         d->goal_kb, d->floor_kb, fs);
+        else
+                snprintf(buf, len, "%s,,,,%s", t_s, fs);
+}
+
+static void chomp(char *line, ssize_t *n)
+{
+        if (*n > 0 && line[*n - 1] == '\n')
+                line[--*n] = '\0';
+        if (*n > 0 && line[*n - 1] == '\r')
+                line[--*n] = '\0';
+}
+
+int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *s,
+               uint64_t page_size, char *errbuf, size_t errlen)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        unsigned long lineno = 0;
+        struct replay_header h;
+        struct sb_policy_state st;
+        char msg[256];
+
+        policy_state_init(&st);
+        while ((n = getline(&line, &cap, in)) >= 0) {
+                struct replay_row r;
+                struct sb_decision d;
+                char outline[160];
+
+                lineno++;
+                chomp(line, &n);
+                if (memchr(line, '\0', (size_t)n)) {
+                        snprintf(errbuf, errlen, "%s:%lu: NUL byte in line", name, lineno);
+                        return -EINVAL;
+                }
+                if (lineno == 1) {
+                        if (replay_parse_header(line, &h, msg, sizeof(msg)) < 0) {
+                                snprintf(errbuf, errlen, "%s:1: bad header: %s", name, msg);
+                                return -EINVAL;
+                        }
+                        if (fprintf(out, REPLAY_OUTPUT_HEADER "\n") < 0 || fflush(out) != 0)
+                                return -EIO;
+                        continue;
+                }
+                if (replay_parse_row(&h, line, &r, msg, sizeof(msg)) < 0) {
+                        snprintf(errbuf, errlen, "%s:%lu: %s", name, lineno, msg);
+                        return -EINVAL;
+                }
+                if (policy_decide(s, &st, &r.obs, page_size, &d) < 0) {
+                        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name,
+                                 lineno);
+                        return -EINVAL;
+                }
+                replay_format_decision(r.t_s, &d, outline, sizeof(outline));
+                if (fprintf(out, "%s\n", outline) < 0 || fflush(out) != 0)
+                        return -EIO;
+        }
+        if (ferror(in)) {
+                snprintf(errbuf, errlen, "%s: read error: %s", name, strerror(errno));
+                return -EIO;
+        }
+        if (lineno == 0) {
+                snprintf(errbuf, errlen, "%s:1: empty input, expected a header line", name);
+                return -EINVAL;
+        }
+        return 0;
+}

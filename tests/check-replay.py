@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The replay command end to end: the golden sample trace, the closed loop
+that made it, and what bad input gets. Prints 'N passed, N failed'."""
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1]
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(("ok     " if ok else "FAILED ") + name + ("" if ok else ": " + detail))
+
+
+def replay(text, *args):
+    p = subprocess.run([BIN, "--replay", "-", *args], input=text, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def with_config(text):
+    f = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+# 1. the golden file: same inputs, same settings, same decisions
+with open(os.path.join(DATA, "sample-trace.golden")) as f:
+    golden = f.read()
+p = subprocess.run([BIN, "--replay", os.path.join(DATA, "sample-trace.csv")],
+                   capture_output=True, text=True)
+check("sample trace replays to the golden file", p.returncode == 0 and p.stdout == golden,
+      p.stderr or "output differs from sample-trace.golden")
+
+# 2. the trace itself is what the closed loop through the replay produces
+p = subprocess.run([sys.executable, os.path.join(DATA, "make-sample-trace.py"), BIN],
+                   capture_output=True, text=True)
+with open(os.path.join(DATA, "sample-trace.csv")) as f:
+    check("closed-loop generator reproduces sample-trace.csv", p.stdout == f.read(), p.stderr)
+
+H = "mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb"
+ROW = "461172,5128,5692,786432,524288"
+
+# 3. the fixture guest, by hand: cur 115293 pages, goal 1282 + 1423 + 45 MB
+# (11520) = 14225, tgt = 115293 - (115293-14225)/8 = 102660; useful =
+# 196608 - 1423 = 195185 (>= 512 MiB): floor = 1423 + 25344 + (195185-25344)/32
+# = 32074; target = 102660 + 131072 - 115293 = 118439 pages
+rc, out, err = replay(H + "\n" + ROW + "\n")
+check("fixture guest by hand", rc == 0 and out.splitlines() == [
+    "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages",
+    ",%d,%d,%d,-1" % (118439 * 4, 14225 * 4, 32074 * 4)], out + err)
+
+# columns in any order, t_s copied through as given
+rc, out, err = replay("t_s,balloon_current_kb,max_kb,totalreserve_kb,committed_as_kb,mem_total_kb\n"
+                      "12.50,524288,786432,5692,5128,461172\n")
+check("columns matched by name, t_s copied", rc == 0 and out.splitlines()[1].startswith("12.50,473756,"),
+      out + err)
+
+# enabled = no: empty target, goal, floor; frontswap still decided
+conf = with_config("[selfballoon]\nenabled = no\n")
+rc, out, err = replay(H + ",frontswap_pages\n" + ROW + ",100\n" + ROW + ",100\n", "--config", conf)
+check("enabled = no leaves target/goal/floor empty",
+      rc == 0 and out.splitlines()[1:] == [",,,,-1", ",,,,-1"], out + err)
+os.unlink(conf)
+
+# a config named but missing is an error; a bad one names file and line
+rc, out, err = replay(H + "\n" + ROW + "\n", "--config", "/nonexistent/selfballoon.conf")
+check("missing --config file: exit 2", rc == 2 and "/nonexistent/selfballoon.conf" in err, err)
+conf = with_config("[selfballoon]\ninterval = 0\n")
+rc, out, err = replay(H + "\n" + ROW + "\n", "--config", conf)
+check("bad --config: exit 2, file:line", rc == 2 and (conf + ":2:") in err, err)
+os.unlink(conf)
+
+# bad input: exit 2, the line number, nothing guessed
+BAD = [
+    ("unknown column", H + ",bogus\n" + ROW + ",1\n", ":1:"),
+    ("missing column", "mem_total_kb,committed_as_kb\n1,2\n", ":1:"),
+    ("duplicate column", H + ",max_kb\n" + ROW + ",1\n", ":1:"),
+    ("too few fields", H + "\n" + ROW + "\n461172,5128\n", ":3:"),
+    ("too many fields", H + "\n" + ROW + ",7\n", ":2:"),
+    ("negative number", H + "\n-461172,5128,5692,786432,524288\n", ":2:"),
+    ("hex number", H + "\n0x10,5128,5692,786432,524288\n", ":2:"),
+    ("overflow", H + "\n99999999999999999999,5128,5692,786432,524288\n", ":2:"),
+    ("empty required field", H + "\n" + ROW + "\n,5128,5692,786432,524288\n", ":3:"),
+    ("space in a number", H + "\n461172 ,5128,5692,786432,524288\n", ":2:"),
+    ("bad t_s", "t_s," + H + "\n1e3," + ROW + "\n", ":2:"),
+    ("blank line", H + "\n" + ROW + "\n\n" + ROW + "\n", ":3:"),
+    ("empty input", "", ":1:"),
+]
+for name, text, where in BAD:
+    rc, out, err = replay(text)
+    check("bad input: " + name, rc == 2 and where in err and "<stdin>" in err, "rc %d: %s" % (rc, err))
+
+# output is flushed line by line: a reader sees each decision before the next input
+p = subprocess.Popen([BIN, "--replay", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+p.stdin.write(H + "\n")
+p.stdin.flush()
+first = p.stdout.readline()
+p.stdin.write(ROW + "\n")
+p.stdin.flush()
+second = p.stdout.readline()
+p.stdin.close()
+check("header and each line flushed at once", first.startswith("t_s,") and second.startswith(",473756,")
+      and p.wait() == 0, first + second)
+
+print("%d passed, %d failed" % (results.count(True), results.count(False)))
+sys.exit(0 if all(results) else 1)

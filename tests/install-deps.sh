@@ -1,0 +1,25 @@
+#!/bin/bash
+# Installs what building and testing selfballoond needs on Debian 12.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+packages=(
+        # build
+        gcc meson ninja-build pkg-config
+        libxen-dev libsystemd-dev libinih-dev libcmocka-dev
+        # tests: a real xenstored and its tools, man page lint, unit checks
+        python3 xen-utils-4.17 xenstore-utils mandoc systemd
+        # sanitizer and fuzz builds
+        clang
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "install-deps: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        # xen-utils' postinst says "Can't find hypervisor information": harmless here
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
