@@ -62,6 +62,7 @@ struct sb_decision {
         uint64_t target_kb;   /* balloon scale: what to hand the balloon */
         uint64_t goal_kb;     /* MemTotal scale */
         uint64_t floor_kb;    /* MemTotal scale */
+        uint64_t floor_target_kb; /* the floor on the balloon scale, capped at max */
         uint64_t target_pages;
         uint64_t goal_pages;
         uint64_t floor_pages;

@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 
 #include "conf.h"
 #include "exitcode.h"
+#include "log.h"
+#include "manager.h"
+#include "messages.h"
 #include "replay.h"
+#include "runstate.h"
 #include "util.h"
 
 #ifndef SB_CONFIG_PATH
@@ -23,6 +35,12 @@ struct options {
         bool config_given;
         const char *replay;
         bool print_config;
+        bool once;
+        bool dry_run;
+        bool restore;
+        const char *root;
+        enum log_target log;
+        uint64_t tick_ms; /* testing: 0 = the configured interval */
 };
 
 static void usage(FILE *f)
@@ -36,6 +54,12 @@ static void usage(FILE *f)
                 "      --replay=FILE    decide for CSV observations in FILE ('-': stdin),\n"
                 "                       print one decision line per line; needs no Xen\n"
                 "      --print-config   print the effective settings and exit\n"
+                "      --once           run one tick as the daemon would, print the decision\n"
+                "      --dry-run        decide and log, but write nothing anywhere\n"
+                "      --restore        give the guest back the target recorded at start\n"
+                "      --log=TARGET     console or journal (default: journal under systemd)\n"
+                "      --root=DIR       testing: read /proc, /sys and /run below DIR\n"
+                "      --tick-ms=MS     testing: tick every MS milliseconds\n"
                 "  -h, --help           show this help and exit\n"
                 "      --version        show the version and exit\n"
                 "\n"
@@ -48,6 +72,12 @@ enum {
         OPT_REPLAY = 0x100,
         OPT_PRINT_CONFIG,
         OPT_VERSION,
+        OPT_ONCE,
+        OPT_DRY_RUN,
+        OPT_RESTORE,
+        OPT_LOG,
+        OPT_ROOT,
+        OPT_TICK_MS,
 };
 
 static int parse_argv(int argc, char **argv, struct options *o)
@@ -58,6 +88,12 @@ static int parse_argv(int argc, char **argv, struct options *o)
                 { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "once", no_argument, NULL, OPT_ONCE },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                { "restore", no_argument, NULL, OPT_RESTORE },
+                { "log", required_argument, NULL, OPT_LOG },
+                { "root", required_argument, NULL, OPT_ROOT },
+                { "tick-ms", required_argument, NULL, OPT_TICK_MS },
                 { 0 },
         };
         int c;
@@ -75,6 +111,32 @@ static int parse_argv(int argc, char **argv, struct options *o)
                 case OPT_PRINT_CONFIG:
                         o->print_config = true;
                         break;
+                case OPT_ONCE:
+                        o->once = true;
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case OPT_RESTORE:
+                        o->restore = true;
+                        break;
+                case OPT_LOG:
+                        if (log_target_from_string(optarg, &o->log) < 0) {
+                                fprintf(stderr, "selfballoond: --log takes console or journal, "
+                                                "not '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_ROOT:
+                        o->root = optarg;
+                        break;
+                case OPT_TICK_MS:
+                        if (parse_u64(optarg, &o->tick_ms) < 0 || o->tick_ms == 0 ||
+                            o->tick_ms > 3600000) {
+                                fprintf(stderr, "selfballoond: --tick-ms takes 1 to 3600000\n");
+                                return -EINVAL;
+                        }
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(EXIT_OK);
@@ -90,8 +152,13 @@ static int parse_argv(int argc, char **argv, struct options *o)
                 fprintf(stderr, "selfballoond: unexpected argument '%s'\n", argv[optind]);
                 return -EINVAL;
         }
-        if (o->replay && o->print_config) {
-                fprintf(stderr, "selfballoond: --replay and --print-config exclude each other\n");
+        if ((o->replay != NULL) + o->print_config + o->once + o->restore > 1) {
+                fprintf(stderr, "selfballoond: --replay, --print-config, --once and --restore "
+                                "exclude each other\n");
+                return -EINVAL;
+        }
+        if (o->dry_run && (o->replay || o->print_config || o->restore)) {
+                fprintf(stderr, "selfballoond: --dry-run goes with the daemon or --once\n");
                 return -EINVAL;
         }
         return 0;
@@ -175,6 +242,320 @@ static int run_print_config(const struct options *o)
         return EXIT_OK;
 }
 
+struct daemon {
+        const struct options *opt;
+        struct sb_config cfg;
+        struct manager *m;
+        sd_event *event;
+        sd_event_source *tick, *watch, *watchdog;
+        int watch_fd;
+        uint64_t tick_usec;
+        uint64_t watchdog_usec; /* 0: no watchdog */
+        bool ping_in_tick;
+        bool ready;
+        int exit_code;
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* The xenstore fd changes when the connection comes back: follow it. */
+static void sync_watch_source(struct daemon *d)
+{
+        int fd = manager_watch_fd(d->m);
+
+        if (fd == d->watch_fd)
+                return;
+        d->watch = sd_event_source_disable_unref(d->watch);
+        d->watch_fd = -1;
+        if (fd >= 0 && sd_event_add_io(d->event, &d->watch, fd, EPOLLIN, on_watch, d) >= 0)
+                d->watch_fd = fd;
+}
+
+static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        manager_process_watch(d->m, now_usec());
+        sync_watch_source(d);
+        return 0;
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        struct tick_result t;
+        int r;
+
+        r = manager_tick(d->m, now_usec(), &t);
+        sync_watch_source(d);
+        if (r == 0 && !d->ready) {
+                d->ready = true;
+                sd_notify(0, "READY=1");
+        }
+        if (r == 0 && t.decided && t.decision.balloon)
+                sd_notifyf(0, "STATUS=target %" PRIu64 " kB, goal %" PRIu64 " kB, floor %" PRIu64
+                              " kB, backend %s, %s%s",
+                           t.decision.target_kb, t.decision.goal_kb, t.decision.floor_kb,
+                           t.backend, t.status, d->ping_in_tick ? "\nWATCHDOG=1" : "");
+        else if (r == 0)
+                sd_notifyf(0, "STATUS=self-ballooning disabled%s",
+                           d->ping_in_tick ? "\nWATCHDOG=1" : "");
+        else
+                sd_notifyf(0, "STATUS=readings failed: %s%s", strerror(-r),
+                           d->ping_in_tick ? "\nWATCHDOG=1" : "");
+        return sd_event_source_set_time_relative(s, d->tick_usec);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        sd_notify(0, "WATCHDOG=1");
+        return sd_event_source_set_time_relative(s, d->watchdog_usec / 2);
+}
+
+static void set_intervals(struct daemon *d)
+{
+        d->tick_usec = d->opt->tick_ms ? d->opt->tick_ms * 1000ULL
+                                       : d->cfg.settings.interval_s * 1000000ULL;
+        /* one wake-up per tick when the watchdog allows it */
+        d->ping_in_tick = d->watchdog_usec && d->tick_usec <= d->watchdog_usec / 2;
+        if (d->tick)
+                (void)sd_event_source_set_time_relative(d->tick, d->tick_usec);
+        if (d->watchdog)
+                (void)sd_event_source_set_enabled(d->watchdog,
+                                                  d->ping_in_tick ? SD_EVENT_OFF : SD_EVENT_ON);
+}
+
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        struct sb_config cfg;
+        char err[512];
+        int r;
+
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_usec());
+        r = conf_load(d->opt->config, &cfg, err, sizeof(err));
+        if (r == -ENOENT) {
+                conf_default(&cfg);
+                r = 0;
+        }
+        if (r < 0) {
+                log_msg(LOG_ERR, SB_MESSAGE_RELOAD, "reload refused, keeping the old settings: %s",
+                        err);
+        } else {
+                manager_reload(d->m, &cfg);
+                d->cfg = cfg;
+                set_intervals(d);
+                log_msg(LOG_INFO, SB_MESSAGE_RELOAD, "reloaded %s", d->opt->config);
+        }
+        sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        int r;
+
+        sd_notify(0, "STOPPING=1");
+        if (!d->opt->dry_run) {
+                r = manager_restore(d->m);
+                if (r == -ENOENT)
+                        log_warning("no start target recorded: nothing to restore");
+                manager_stopping(d->m);
+        }
+        log_info("stopping on %s", strsignal((int)si->ssi_signo));
+        return sd_event_exit(sd_event_source_get_event(s), EXIT_OK);
+}
+
+static int open_root(const struct options *o)
+{
+        int fd = open(o->root ? o->root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                log_error("cannot open root directory %s: %s", o->root ? o->root : "/",
+                          strerror(errno));
+        return fd;
+}
+
+static int take_lock(int root_fd)
+{
+        pid_t holder = 0;
+        int fd = runstate_lock(root_fd, &holder);
+
+        if (fd == -EWOULDBLOCK) {
+                if (holder > 0)
+                        log_error("another selfballoond (pid %ld) holds /%s/lock: one instance at "
+                                  "a time",
+                                  (long)holder, RUNSTATE_DIR);
+                else
+                        log_error("another selfballoond holds /%s/lock", RUNSTATE_DIR);
+        } else if (fd < 0) {
+                log_error("cannot take /%s/lock: %s", RUNSTATE_DIR, strerror(-fd));
+        }
+        return fd;
+}
+
+static int make_manager(const struct options *o, int root_fd, const struct sb_config *cfg,
+                        bool missing, struct manager **ret)
+{
+        struct manager_options mo = {
+                .root_fd = root_fd,
+                .dry_run = o->dry_run,
+                .page_size = (uint64_t)sysconf(_SC_PAGESIZE),
+                .config_path = o->config,
+                .config_missing = missing,
+        };
+        int r = manager_new(cfg, &mo, ret);
+
+        if (r < 0)
+                log_error("out of memory");
+        return r;
+}
+
+static int start_exit_code(int r)
+{
+        if (r == MANAGER_REFUSE_DOM0)
+                return EXIT_DOM0;
+        if (r == MANAGER_REFUSE_NOT_XEN)
+                return EXIT_NOT_XEN;
+        return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static int run_restore(const struct options *o)
+{
+        _cleanup_close_ int root_fd = -EBADF, lock_fd = -EBADF;
+        struct manager *m = NULL;
+        struct sb_config cfg;
+        bool missing;
+        int r;
+
+        r = load_config(o, o->config_given, &cfg, &missing);
+        if (r != EXIT_OK)
+                return r;
+        root_fd = open_root(o);
+        if (root_fd < 0)
+                return EXIT_RUNTIME;
+        lock_fd = take_lock(root_fd);
+        if (lock_fd < 0)
+                return EXIT_RUNTIME;
+        if (make_manager(o, root_fd, &cfg, missing, &m) < 0)
+                return EXIT_RUNTIME;
+        if (cfg.backend != SB_BACKEND_SYSFS)
+                (void)manager_connect(m, now_usec());
+        r = manager_restore(m);
+        if (r == -ENOENT)
+                log_notice("no start target recorded in /%s: nothing to restore", RUNSTATE_DIR);
+        else if (r == 0)
+                manager_stopping(m);
+        manager_free(m);
+        return r == 0 || r == -ENOENT ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int run_once(const struct options *o, struct manager *m)
+{
+        struct tick_result t;
+        char line[160];
+        int r = manager_tick(m, now_usec(), &t);
+
+        if (r < 0)
+                return EXIT_RUNTIME;
+        replay_format_decision("", &t.decision, line, sizeof(line));
+        printf(REPLAY_OUTPUT_HEADER "\n%s\n", line);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int run_daemon(const struct options *o)
+{
+        _cleanup_close_ int root_fd = -EBADF, lock_fd = -EBADF;
+        struct daemon d = { .opt = o, .watch_fd = -1, .exit_code = EXIT_OK };
+        bool missing;
+        sigset_t mask;
+        int r;
+
+        r = load_config(o, o->config_given, &d.cfg, &missing);
+        if (r != EXIT_OK)
+                return r;
+        root_fd = open_root(o);
+        if (root_fd < 0)
+                return EXIT_RUNTIME;
+        /* a dry run writes nothing, so it may watch beside a real instance */
+        if (!o->dry_run) {
+                lock_fd = take_lock(root_fd);
+                if (lock_fd < 0)
+                        return EXIT_RUNTIME;
+        }
+        if (make_manager(o, root_fd, &d.cfg, missing, &d.m) < 0)
+                return EXIT_RUNTIME;
+        r = manager_start(d.m, now_usec());
+        if (r != 0) {
+                manager_free(d.m);
+                return start_exit_code(r);
+        }
+        if (o->once) {
+                r = run_once(o, d.m);
+                manager_free(d.m);
+                return r;
+        }
+
+        /* the daemon must not be the one that starves: lock what it touches */
+        if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
+            mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+                log_warning("cannot lock the daemon's memory (mlockall: %s): under pressure it "
+                            "may be paged out like any process",
+                            strerror(errno));
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_default(&d.event);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGTERM, on_term, &d);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGINT, on_term, &d);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGHUP, on_hup, &d);
+        if (r >= 0 && sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+                d.watchdog_usec = 0;
+        set_intervals(&d);
+        if (r >= 0)
+                /* the first tick at once: READY=1 means a decision was made */
+                r = sd_event_add_time_relative(d.event, &d.tick, CLOCK_MONOTONIC, 0, 0, on_tick,
+                                               &d);
+        if (r >= 0 && d.watchdog_usec)
+                r = sd_event_add_time_relative(d.event, &d.watchdog, CLOCK_MONOTONIC,
+                                               d.watchdog_usec / 2, 0, on_watchdog, &d);
+        if (r >= 0) {
+                if (d.watchdog && d.ping_in_tick)
+                        (void)sd_event_source_set_enabled(d.watchdog, SD_EVENT_OFF);
+                sync_watch_source(&d);
+                r = sd_event_loop(d.event);
+        }
+        if (r < 0) {
+                log_error("event loop failed: %s", strerror(-r));
+                d.exit_code = EXIT_RUNTIME;
+        } else {
+                d.exit_code = r;
+        }
+        sd_event_source_disable_unref(d.watch);
+        sd_event_source_disable_unref(d.tick);
+        sd_event_source_disable_unref(d.watchdog);
+        sd_event_unref(d.event);
+        manager_free(d.m);
+        return d.exit_code;
+}
+
 int main(int argc, char **argv)
 {
         struct options o;
@@ -185,6 +566,8 @@ int main(int argc, char **argv)
                 return run_replay(&o);
         if (o.print_config)
                 return run_print_config(&o);
-        fprintf(stderr, "selfballoond: the daemon mode is not built yet; use --replay\n");
-        return EXIT_USAGE;
+        log_open(o.log);
+        if (o.restore)
+                return run_restore(&o);
+        return run_daemon(&o);
 }

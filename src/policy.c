@@ -165,7 +165,7 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
 {
         struct sb_decision d = { 0 };
         unsigned shift;
-        uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, reserved_mb;
+        uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, reserved_mb, offset, floor_target;
         bool frontswap = s->frontswap_selfshrink && obs->has_frontswap;
 
         if (policy_validate(s, page_size) < 0 || page_shift_of(page_size, &shift) < 0)
@@ -207,12 +207,16 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
                 /* Balloon scale. Two deviations, for inputs no kernel shows:
                  * current below MemTotal contributes no offset, and the
                  * target never exceeds static-max. */
-                d.target_pages = add_sat(tgt, sub_floor0(current_p, cur));
+                offset = sub_floor0(current_p, cur);
+                d.target_pages = add_sat(tgt, offset);
                 if (d.target_pages > max_p)
                         d.target_pages = max_p;
                 d.target_kb = pages_to_kb(d.target_pages, shift);
                 d.goal_kb = pages_to_kb(goal, shift);
                 d.floor_kb = pages_to_kb(floor_p, shift);
+                /* what a caller that clamps the target must not go below */
+                floor_target = add_sat(floor_p, offset);
+                d.floor_target_kb = pages_to_kb(floor_target < max_p ? floor_target : max_p, shift);
         }
 
         if (frontswap)

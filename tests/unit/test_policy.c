@@ -153,6 +153,7 @@ static void test_floor_wins_over_goal(void **unused)
         assert_int_equal(d.floor_pages, 33744);
         assert_int_equal(d.tgt_pages, 33744);
         assert_int_equal(d.target_pages, 33744 + 2000);
+        assert_int_equal(d.floor_target_kb, P2KB(33744 + 2000));
 }
 
 /* kB inputs are truncated to whole pages before any arithmetic. */
@@ -571,6 +572,7 @@ static void test_random_against_reference(void **unused)
                         assert_true(w.target_set && d.balloon);
                         assert_int_equal(d.goal_pages, w.goal_pages);
                         assert_int_equal(d.floor_pages, w.floor_pages);
+                        assert_true(d.floor_target_kb <= d.target_kb);
                         if (w.new_target <= max_pfn) {
                                 assert_int_equal(d.target_pages, w.new_target);
                                 compared++;

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The only stateful module: one tick = read -> decide -> act -> publish.
+ * It owns the xenstore connection, the backend choice, the toolstack's
+ * ceiling and the growth-stall state, and logs every decision once. Time
+ * is passed in (CLOCK_MONOTONIC, usec); nothing here reads a clock.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "policy.h"
+
+struct manager;
+
+struct manager_options {
+        int root_fd;       /* "/" or the --root tree */
+        bool dry_run;      /* decide and log; write nothing anywhere */
+        uint64_t page_size;
+        const char *config_path;
+        bool config_missing;
+};
+
+struct tick_result {
+        bool decided;          /* readings were complete and a decision made */
+        struct sb_decision decision;
+        uint64_t written_kb;   /* 0: nothing written this tick */
+        const char *backend;   /* the backend in use */
+        const char *status;    /* running, dry-run, stalled */
+};
+
+int manager_new(const struct sb_config *cfg, const struct manager_options *o,
+                struct manager **ret);
+void manager_free(struct manager *m);
+
+/* Positive results of manager_start(): refusals with an exit status. */
+enum {
+        MANAGER_REFUSE_DOM0 = 1,
+        MANAGER_REFUSE_NOT_XEN = 2,
+};
+
+/* Checks the guest, connects xenstore (if it can), learns static-max and
+ * the xenstore offset, records the start target (once per boot) and logs
+ * the effective settings. Returns 0, a MANAGER_REFUSE_*, or -errno. */
+int manager_start(struct manager *m, uint64_t now_usec);
+
+/* One tick. Returns 0 when a decision was made (and acted on), -errno when
+ * the readings failed (logged; the safe action taken). */
+int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret);
+
+/* The xenstore fd to poll for watch events, or -1; and the handler. */
+int manager_watch_fd(const struct manager *m);
+void manager_process_watch(struct manager *m, uint64_t now_usec);
+
+/* Applies new settings (already validated). */
+void manager_reload(struct manager *m, const struct sb_config *cfg);
+
+/* Gives the guest back the target it had at the start (from the record in
+ * /run) and removes the record. 0; -ENOENT without a record; -errno. */
+int manager_restore(struct manager *m);
+
+/* Publishes status "stopped" before exit. */
+void manager_stopping(struct manager *m);
+
+/* Just enough for `selfballoond --restore`: connects xenstore if the
+ * backend may use it, without recording or logging a start. */
+int manager_connect(struct manager *m, uint64_t now_usec);

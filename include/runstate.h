@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the daemon keeps in /run/selfballoond (under the root fd): the lock
+ * that allows one instance, and the balloon target the guest had before
+ * the daemon first touched it in this boot, so that a stop, or
+ * `selfballoond --restore` after a crash, can give it back.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RUNSTATE_DIR "run/selfballoond"
+
+struct start_record {
+        uint64_t sysfs_target_kb;
+        bool has_xenstore;
+        uint64_t xenstore_target_kb;
+};
+
+/* Takes the instance lock. Returns the locked fd; -EWOULDBLOCK with
+ * *ret_holder set (0 when unknown) when another instance holds it; -errno. */
+int runstate_lock(int root_fd, pid_t *ret_holder);
+
+int runstate_record_parse(const char *text, struct start_record *ret);
+/* -ENOENT when there is no record. */
+int runstate_record_read(int root_fd, struct start_record *ret);
+/* Writes the record unless one exists (-EEXIST): a restart must not replace
+ * the target of a boot's first start with one the daemon itself set. */
+int runstate_record_write(int root_fd, const struct start_record *r);
+int runstate_record_remove(int root_fd);

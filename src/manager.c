@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "balloon.h"
+#include "log.h"
+#include "manager.h"
+#include "meminfo.h"
+#include "messages.h"
+#include "runstate.h"
+#include "store.h"
+
+#define USEC_PER_SEC 1000000ULL
+#define XS_DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
+#define STALL_PROBE_USEC (60 * USEC_PER_SEC)     /* a raised cap is found within a minute */
+#define STALL_TICKS 3
+
+enum {
+        PUB_TARGET,
+        PUB_GOAL,
+        PUB_FLOOR,
+        PUB_BACKEND,
+        PUB_STATUS,
+        _PUB_MAX,
+};
+
+static const char *const pub_keys[_PUB_MAX] = {
+        [PUB_TARGET] = "data/selfballoon/target_kb",
+        [PUB_GOAL] = "data/selfballoon/goal_kb",
+        [PUB_FLOOR] = "data/selfballoon/floor_kb",
+        [PUB_BACKEND] = "data/selfballoon/backend",
+        [PUB_STATUS] = "data/selfballoon/status",
+};
+
+struct manager {
+        struct sb_config cfg;
+        struct manager_options opt;
+        struct sb_policy_state policy;
+
+        struct store *store;
+        bool store_lost_logged;
+        struct guest_info guest;
+        int64_t xs_offset_kb;
+
+        /* memory/static-max, or what stands in for it */
+        uint64_t max_kb;
+        bool max_from_store;
+
+        /* auto backend: xenstore refused us (EACCES) until the retry time */
+        bool xs_denied;
+        uint64_t xs_retry_usec;
+        const char *backend;
+
+        /* the toolstack's memory/target, as last seen, and its ceiling */
+        bool xs_target_known;
+        uint64_t xs_target_seen;
+        bool xs_written;
+        uint64_t xs_last_written;
+        bool ceiling;
+        uint64_t ceiling_kb;
+        bool ceiling_below_floor_logged;
+
+        /* the balloon not growing toward its target */
+        unsigned stall_ticks;
+        uint64_t stall_last_current_kb;
+        bool stalled;
+        uint64_t stalled_current_kb;
+        uint64_t probe_usec;
+        bool probing;
+
+        unsigned read_failures;
+        bool have_last;
+        uint64_t last_target_kb;
+        bool swap_checked;
+
+        char published[_PUB_MAX][24];
+};
+
+int manager_new(const struct sb_config *cfg, const struct manager_options *o,
+                struct manager **ret)
+{
+        struct manager *m = calloc(1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        m->cfg = *cfg;
+        m->opt = *o;
+        policy_state_init(&m->policy);
+        m->backend = cfg->backend == SB_BACKEND_SYSFS ? "sysfs" : "xenstore";
+        *ret = m;
+        return 0;
+}
+
+void manager_free(struct manager *m)
+{
+        if (!m)
+                return;
+        store_free(m->store);
+        free(m);
+}
+
+static int store_check(struct manager *m, int r);
+
+static const char *status_of(const struct manager *m)
+{
+        if (m->opt.dry_run)
+                return "dry-run";
+        return m->stalled ? "stalled" : "running";
+}
+
+static void publish(struct manager *m, int key, const char *value)
+{
+        int r;
+
+        if (!m->store || m->opt.dry_run || strcmp(m->published[key], value) == 0)
+                return;
+        /* telemetry only: a refusal costs nothing but this key */
+        r = store_check(m, store_write_string(m->store, pub_keys[key], value));
+        if (r < 0)
+                return;
+        snprintf(m->published[key], sizeof(m->published[key]), "%s", value);
+}
+
+static void publish_u64(struct manager *m, int key, uint64_t v)
+{
+        char buf[24];
+
+        snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        publish(m, key, buf);
+}
+
+static void store_drop(struct manager *m, int error)
+{
+        if (!m->store)
+                return;
+        store_free(m->store);
+        m->store = NULL;
+        memset(m->published, 0, sizeof(m->published));
+        m->xs_target_known = false;
+        if (!m->store_lost_logged) {
+                log_warning("xenstore connection lost (%s); %s until it is back", strerror(-error),
+                            m->cfg.backend == SB_BACKEND_XENSTORE
+                                    ? "targets cannot be written"
+                                    : "the balloon is driven through sysfs");
+                m->store_lost_logged = true;
+        }
+}
+
+/* A failed xenstore call: drop the connection if it is gone. */
+static int store_check(struct manager *m, int r)
+{
+        if (r < 0 && store_error_is_disconnect(r))
+                store_drop(m, r);
+        return r;
+}
+
+static int store_connect(struct manager *m)
+{
+        uint64_t v;
+        int r;
+
+        if (m->store)
+                return 0;
+        r = store_open(&m->store);
+        if (r < 0)
+                return r;
+        r = store_watch(m->store, "memory/target", "target");
+        if (r < 0) {
+                store_free(m->store);
+                m->store = NULL;
+                return r;
+        }
+        /* after a migration the domain (and its static-max) may differ */
+        if (store_read_u64(m->store, "memory/static-max", &v) == 0 && v > 0) {
+                m->max_kb = v;
+                m->max_from_store = true;
+        }
+        if (m->store_lost_logged) {
+                log_notice("xenstore connection back (domid %d)", store_domid(m->store));
+                m->store_lost_logged = false;
+        }
+        return 0;
+}
+
+int manager_connect(struct manager *m, uint64_t now_usec)
+{
+        return store_connect(m);
+}
+
+int manager_watch_fd(const struct manager *m)
+{
+        return m->store ? store_fd(m->store) : -1;
+}
+
+void manager_process_watch(struct manager *m, uint64_t now_usec)
+{
+        char token[16];
+        uint64_t v;
+        int r;
+
+        while (m->store && (r = store_next_watch(m->store, token, sizeof(token))) != 0) {
+                if (r < 0) {
+                        store_check(m, r);
+                        return;
+                }
+                if (store_check(m, store_read_u64(m->store, "memory/target", &v)) < 0)
+                        continue;
+                /* the first event after (re)connecting only sets the baseline */
+                if (m->xs_target_known && v != m->xs_target_seen &&
+                    !(m->xs_written && v == m->xs_last_written)) {
+                        int64_t c = (int64_t)v - m->xs_offset_kb;
+
+                        struct log_field f = { .name = "SELFBALLOON_CEILING_KB" };
+
+                        m->ceiling = true;
+                        m->ceiling_kb = c > 0 ? (uint64_t)c : 0;
+                        m->ceiling_below_floor_logged = false;
+                        snprintf(f.value, sizeof(f.value), "%" PRIu64, m->ceiling_kb);
+                        log_fields(LOG_NOTICE, SB_MESSAGE_CEILING, &f, 1,
+                                   "the toolstack set memory/target to %" PRIu64
+                                   " kB: targets stay at or below %" PRIu64 " kB until it "
+                                   "sets another",
+                                   v, m->ceiling_kb);
+                }
+                m->xs_target_seen = v;
+                m->xs_target_known = true;
+        }
+}
+
+/* Hands the balloon a target through the configured backend. With "auto",
+ * xenstore first; on EACCES the sysfs file, and xenstore again a minute on. */
+static int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
+{
+        struct backend_ctx ctx = { m->opt.root_fd, m->store, m->xs_offset_kb };
+        bool try_xs = m->cfg.backend == SB_BACKEND_XENSTORE ||
+                      (m->cfg.backend == SB_BACKEND_AUTO && m->store &&
+                       (!m->xs_denied || now_usec >= m->xs_retry_usec));
+        int r;
+
+        if (try_xs) {
+                r = store_check(m, backend_xenstore.set_target_kb(&ctx, kb));
+                if (r == 0) {
+                        if (m->xs_denied)
+                                log_msg(LOG_NOTICE, SB_MESSAGE_GRANTED,
+                                        "memory/target is writable now: using xenstore");
+                        m->xs_denied = false;
+                        m->xs_written = true;
+                        m->xs_last_written = (uint64_t)((int64_t)kb + m->xs_offset_kb);
+                        m->backend = backend_xenstore.name;
+                        return 0;
+                }
+                if (m->cfg.backend == SB_BACKEND_XENSTORE)
+                        return r;
+                if (r == -EACCES || r == -EPERM) {
+                        if (!m->xs_denied) {
+                                int d = m->store ? store_domid(m->store) : -1;
+                                char dom[16];
+
+                                snprintf(dom, sizeof(dom), d >= 0 ? "%d" : "<domid>", d);
+                                log_msg(LOG_WARNING, SB_MESSAGE_FALLBACK,
+                                        "xenstore refuses the guest's write to memory/target "
+                                        "(libxl makes it read-only for guests): driving the "
+                                        "balloon through sysfs target_kb instead; to let the "
+                                        "toolstack see the guest's targets, run in dom0: "
+                                        "xenstore-chmod /local/domain/%s/memory/target n0 b%s",
+                                        dom, dom);
+                        }
+                        m->xs_denied = true;
+                        m->xs_retry_usec = now_usec + XS_DENIED_RETRY_USEC;
+                }
+        }
+        r = backend_sysfs.set_target_kb(&ctx, kb);
+        if (r == 0)
+                m->backend = backend_sysfs.name;
+        return r;
+}
+
+/* The readings of one tick. */
+static int observe(struct manager *m, struct sb_observation *o, struct meminfo *mi,
+                   uint64_t *ret_balloon_target_kb, const char **ret_what)
+{
+        uint64_t reserve_pages;
+        int r;
+
+        *o = (struct sb_observation){ 0 };
+        *ret_what = "/proc/meminfo";
+        r = meminfo_read(m->opt.root_fd, mi);
+        if (r < 0)
+                return r;
+        *ret_what = "/proc/zoneinfo";
+        r = zoneinfo_read_totalreserve(m->opt.root_fd, &reserve_pages);
+        if (r < 0)
+                return r;
+        *ret_what = BALLOON_SYSFS_DIR "/info/current_kb";
+        r = balloon_read_current_kb(m->opt.root_fd, &o->balloon_current_kb);
+        if (r < 0)
+                return r;
+        *ret_what = BALLOON_SYSFS_DIR "/target_kb";
+        r = balloon_read_target_kb(m->opt.root_fd, ret_balloon_target_kb);
+        if (r < 0)
+                return r;
+        *ret_what = "/proc/meminfo";
+        if (mi->mem_total_kb == 0)
+                return -EBADMSG;
+        o->mem_total_kb = mi->mem_total_kb;
+        o->committed_as_kb = mi->committed_as_kb;
+        o->totalreserve_kb = reserve_pages * (m->opt.page_size / 1024);
+        o->max_kb = m->max_kb;
+        /* static-max below what the guest has would make no sense */
+        if (o->max_kb < o->balloon_current_kb)
+                o->max_kb = o->balloon_current_kb;
+        return 0;
+}
+
+/* Readings failed: hold on the first failure; from the second in a row,
+ * give the guest back its start target, since we can no longer see its
+ * demand and must not leave it short. */
+static void on_read_failure(struct manager *m, int r, const char *what)
+{
+        struct start_record rec;
+
+        m->read_failures++;
+        if (m->read_failures == 1)
+                log_msg(LOG_ERR, SB_MESSAGE_READ_FAILED,
+                        "cannot read %s: %s; holding the balloon where it is", what,
+                        r == -EBADMSG ? "unexpected content" : strerror(-r));
+        if (m->read_failures == 2 && !m->opt.dry_run &&
+            runstate_record_read(m->opt.root_fd, &rec) == 0) {
+                int k = apply_target(m, rec.sysfs_target_kb, 0);
+                log_msg(LOG_WARNING, SB_MESSAGE_READ_FAILED,
+                        "still cannot read %s: giving the guest back its start target %" PRIu64
+                        " kB%s",
+                        what, rec.sysfs_target_kb, k < 0 ? " failed" : "");
+                m->have_last = false;
+        }
+}
+
+static void update_stall(struct manager *m, uint64_t current_kb, uint64_t balloon_target_kb,
+                         uint64_t wanted_kb, uint64_t now_usec)
+{
+        bool short_of_target = current_kb < balloon_target_kb;
+
+        if (m->stalled) {
+                if (current_kb > m->stalled_current_kb || wanted_kb <= current_kb) {
+                        m->stalled = false;
+                        m->probing = false;
+                        m->stall_ticks = 0;
+                        log_msg(LOG_NOTICE, SB_MESSAGE_UNSTALLED,
+                                "the balloon %s (now %" PRIu64 " kB)",
+                                current_kb > m->stalled_current_kb ? "grows again"
+                                                                   : "need not grow any more",
+                                current_kb);
+                }
+        } else if (short_of_target && current_kb <= m->stall_last_current_kb) {
+                if (++m->stall_ticks >= STALL_TICKS) {
+                        int d = m->store ? store_domid(m->store) : -1;
+                        char dom[16];
+
+                        snprintf(dom, sizeof(dom), d >= 0 ? "%d" : "<domain>", d);
+                        m->stalled = true;
+                        m->stalled_current_kb = current_kb;
+                        m->probe_usec = now_usec + STALL_PROBE_USEC;
+                        log_msg(LOG_WARNING, SB_MESSAGE_STALLED,
+                                "the balloon cannot grow: target %" PRIu64 " kB, but the guest "
+                                "has held %" PRIu64 " kB for %u ticks (Xen refuses more pages: "
+                                "the domain's maximum is below the target); no longer asking "
+                                "for more than the guest has, probing once a minute; to raise "
+                                "the cap, run in dom0: xl mem-max %s %" PRIu64 "m",
+                                balloon_target_kb, current_kb, STALL_TICKS, dom,
+                                (m->max_kb + 1023) / 1024);
+                }
+        } else {
+                m->stall_ticks = 0;
+        }
+        m->stall_last_current_kb = current_kb;
+}
+
+/* The decision, clamped by what the toolstack and Xen allow. Returns false
+ * when nothing may be written (the clamps would go below the floor). */
+static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_t current_kb,
+                         uint64_t now_usec, uint64_t *ret_kb)
+{
+        uint64_t t = d->target_kb;
+
+        if (m->ceiling && t > m->ceiling_kb)
+                t = m->ceiling_kb;
+        if (m->stalled && t > current_kb) {
+                if (now_usec >= m->probe_usec) {
+                        m->probe_usec = now_usec + STALL_PROBE_USEC;
+                        m->probing = true; /* ask once; the next tick tells */
+                } else {
+                        m->probing = false;
+                        t = current_kb;
+                }
+        }
+        if (t > m->max_kb)
+                t = m->max_kb;
+        if (t < d->floor_target_kb) {
+                if (m->ceiling && m->ceiling_kb < d->floor_target_kb &&
+                    !m->ceiling_below_floor_logged) {
+                        log_warning("the toolstack's target %" PRIu64 " kB is below the floor "
+                                    "%" PRIu64 " kB: leaving the balloon to the toolstack",
+                                    m->ceiling_kb, d->floor_target_kb);
+                        m->ceiling_below_floor_logged = true;
+                }
+                return false;
+        }
+        *ret_kb = t;
+        return true;
+}
+
+static void log_decision(struct manager *m, const struct sb_observation *o,
+                         const struct sb_decision *d, uint64_t target_kb)
+{
+        struct log_field f[9] = {
+                { "SELFBALLOON_TARGET_KB", "" },       { "SELFBALLOON_GOAL_KB", "" },
+                { "SELFBALLOON_FLOOR_KB", "" },        { "SELFBALLOON_MEMTOTAL_KB", "" },
+                { "SELFBALLOON_COMMITTED_AS_KB", "" }, { "SELFBALLOON_TOTALRESERVE_KB", "" },
+                { "SELFBALLOON_CURRENT_KB", "" },      { "SELFBALLOON_MAX_KB", "" },
+                { "SELFBALLOON_BACKEND", "" },
+        };
+        const uint64_t v[8] = { target_kb,          d->goal_kb,         d->floor_kb,
+                                o->mem_total_kb,    o->committed_as_kb, o->totalreserve_kb,
+                                o->balloon_current_kb, o->max_kb };
+
+        for (size_t i = 0; i < 8; i++)
+                snprintf(f[i].value, sizeof(f[i].value), "%" PRIu64, v[i]);
+        snprintf(f[8].value, sizeof(f[8].value), "%s", m->opt.dry_run ? "none" : m->backend);
+        log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, 9,
+                   "%starget %" PRIu64 " kB (goal %" PRIu64 " kB, floor %" PRIu64
+                   " kB, MemTotal %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
+                   m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb, d->floor_kb,
+                   o->mem_total_kb, o->committed_as_kb);
+}
+
+int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
+{
+        struct sb_observation o;
+        struct sb_decision d;
+        struct meminfo mi;
+        uint64_t balloon_target_kb, target_kb = 0;
+        const char *what;
+        int r;
+
+        *ret = (struct tick_result){ .backend = m->backend, .status = status_of(m) };
+        if (!m->store && m->cfg.backend != SB_BACKEND_SYSFS)
+                (void)store_connect(m);
+        if (m->store)
+                manager_process_watch(m, now_usec);
+
+        r = observe(m, &o, &mi, &balloon_target_kb, &what);
+        if (r < 0) {
+                on_read_failure(m, r, what);
+                return r;
+        }
+        if (m->read_failures > 0) {
+                log_notice("%s readable again: deciding as before", what);
+                m->read_failures = 0;
+        }
+        if (!m->swap_checked) {
+                if (meminfo_has(&mi, MEMINFO_SWAP_TOTAL) && mi.swap_total_kb == 0)
+                        log_msg(LOG_WARNING, SB_MESSAGE_NOSWAP,
+                                "the guest has no swap: self-ballooning relies on swap to absorb "
+                                "sudden demand between ticks (the seed recommends swap as large "
+                                "as the guest's memory)");
+                m->swap_checked = true;
+        }
+
+        r = policy_decide(&m->cfg.settings, &m->policy, &o, m->opt.page_size, &d);
+        if (r < 0)
+                return r;
+        ret->decided = true;
+        ret->decision = d;
+        if (!d.balloon)
+                return 0;
+
+        update_stall(m, o.balloon_current_kb, balloon_target_kb, d.target_kb, now_usec);
+        if (clamp_target(m, &d, o.balloon_current_kb, now_usec, &target_kb) &&
+            target_kb < balloon_target_kb) {
+                /* about to take memory away: look again right before acting */
+                struct sb_policy_state copy = m->policy;
+                struct sb_observation o2;
+                struct sb_decision d2;
+                uint64_t t2;
+
+                if (observe(m, &o2, &mi, &balloon_target_kb, &what) == 0 &&
+                    policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
+                    clamp_target(m, &d2, o2.balloon_current_kb, now_usec, &t2) && t2 > target_kb)
+                        target_kb = t2;
+        }
+
+        if (target_kb != 0 && target_kb != balloon_target_kb && !m->opt.dry_run) {
+                r = apply_target(m, target_kb, now_usec);
+                if (r < 0) {
+                        if (!m->have_last || target_kb != m->last_target_kb)
+                                log_msg(LOG_ERR, SB_MESSAGE_WRITE_FAILED,
+                                        "cannot set the balloon target to %" PRIu64
+                                        " kB through %s: %s",
+                                        target_kb,
+                                        m->cfg.backend == SB_BACKEND_XENSTORE ? "xenstore"
+                                                                              : "sysfs",
+                                        strerror(-r));
+                } else {
+                        ret->written_kb = target_kb;
+                }
+        }
+        if (target_kb != 0 && (!m->have_last || target_kb != m->last_target_kb))
+                log_decision(m, &o, &d, target_kb);
+        if (target_kb != 0) {
+                m->have_last = true;
+                m->last_target_kb = target_kb;
+        }
+
+        ret->backend = m->backend;
+        ret->status = status_of(m);
+        if (target_kb != 0)
+                publish_u64(m, PUB_TARGET, target_kb);
+        publish_u64(m, PUB_GOAL, d.goal_kb);
+        publish_u64(m, PUB_FLOOR, d.floor_kb);
+        publish(m, PUB_BACKEND, m->backend);
+        publish(m, PUB_STATUS, status_of(m));
+        return 0;
+}
+
+static int64_t learn_offset(struct manager *m, uint64_t sysfs_target_kb,
+                            const struct start_record *rec, bool have_rec)
+{
+        uint64_t xs;
+
+        /* PV guests' balloon takes xenstore targets as they are; HVM and
+         * PVH subtract what was missing at boot (xen-balloon.c target_diff) */
+        if (m->guest.type == GUEST_TYPE_PV || !m->store)
+                return 0;
+        if (have_rec && rec->has_xenstore)
+                return (int64_t)rec->xenstore_target_kb - (int64_t)rec->sysfs_target_kb;
+        if (store_read_u64(m->store, "memory/target", &xs) < 0)
+                return 0;
+        return (int64_t)xs - (int64_t)sysfs_target_kb;
+}
+
+/* The effective settings on one line: conf_print()'s keys without its
+ * comments, so the start-up entry says exactly what the file would. */
+static void settings_line(const struct sb_config *c, char *buf, size_t len)
+{
+        char text[4096];
+        size_t n = 0;
+        FILE *f = fmemopen(text, sizeof(text), "w");
+
+        buf[0] = '\0';
+        if (!f)
+                return;
+        conf_print(f, c);
+        if (fclose(f) != 0)
+                return;
+        text[sizeof(text) - 1] = '\0';
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                if (line[0] == ';' || line[0] == '#')
+                        continue;
+                n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "", line);
+                if (n >= len)
+                        break;
+        }
+}
+
+int manager_start(struct manager *m, uint64_t now_usec)
+{
+        struct start_record rec = { 0 }, old;
+        bool have_old;
+        uint64_t sysfs_target = 0, current = 0, xs_target;
+        char settings[640];
+        int r;
+
+        r = guest_detect(m->opt.root_fd, &m->guest);
+        if (r == GUEST_DETECT_DOM0) {
+                log_error("this is dom0: self-ballooning is for guests (domU) only");
+                return MANAGER_REFUSE_DOM0;
+        }
+        if (r > 0) {
+                log_error("not running in a Xen guest with a balloon driver: %s",
+                          guest_detect_to_string(r));
+                return MANAGER_REFUSE_NOT_XEN;
+        }
+        if (r < 0) {
+                log_error("cannot tell what kind of machine this is: %s", strerror(-r));
+                return r;
+        }
+        r = balloon_read_target_kb(m->opt.root_fd, &sysfs_target);
+        if (r >= 0)
+                r = balloon_read_current_kb(m->opt.root_fd, &current);
+        if (r < 0) {
+                log_error("cannot read the balloon driver's sysfs files under /%s: %s",
+                          BALLOON_SYSFS_DIR, strerror(-r));
+                return r;
+        }
+
+        r = store_connect(m);
+        if (r < 0 && m->cfg.backend == SB_BACKEND_XENSTORE) {
+                log_error("backend = xenstore, but xenstore cannot be reached: %s", strerror(-r));
+                return r;
+        }
+        if (r < 0 && m->cfg.backend == SB_BACKEND_AUTO) {
+                log_warning("xenstore cannot be reached (%s): driving the balloon through sysfs",
+                            strerror(-r));
+                m->backend = backend_sysfs.name;
+        }
+        if (m->store && store_domid(m->store) == 0) {
+                log_error("this is dom0 (xenstore domid 0): self-ballooning is for guests only");
+                return MANAGER_REFUSE_DOM0;
+        }
+        if (!m->max_from_store) {
+                /* without static-max, never ask for more than the guest had */
+                m->max_kb = sysfs_target > current ? sysfs_target : current;
+                log_warning("memory/static-max is not readable: using %" PRIu64
+                            " kB, what the guest has now, as the maximum",
+                            m->max_kb);
+        }
+
+        have_old = runstate_record_read(m->opt.root_fd, &old) == 0;
+        m->xs_offset_kb = learn_offset(m, sysfs_target, &old, have_old);
+        if (!m->opt.dry_run && !have_old) {
+                rec.sysfs_target_kb = sysfs_target;
+                if (m->store && store_read_u64(m->store, "memory/target", &xs_target) == 0) {
+                        rec.has_xenstore = true;
+                        rec.xenstore_target_kb = xs_target;
+                }
+                r = runstate_record_write(m->opt.root_fd, &rec);
+                if (r < 0 && r != -EEXIST)
+                        log_warning("cannot record the start target in /%s: %s; a stop will "
+                                    "not be able to restore it",
+                                    RUNSTATE_DIR, strerror(-r));
+        }
+
+        settings_line(&m->cfg, settings, sizeof(settings));
+        log_msg(LOG_INFO, SB_MESSAGE_START,
+                "started%s: %s guest, domid %d, balloon target %" PRIu64 " kB, current %" PRIu64
+                " kB, max %" PRIu64 " kB, backend %s; configuration %s%s; %s",
+                m->opt.dry_run ? " (dry run: nothing will be written)" : "",
+                guest_type_to_string(m->guest.type), m->store ? store_domid(m->store) : -1,
+                sysfs_target, current, m->max_kb,
+                conf_backend_to_string(m->cfg.backend), m->opt.config_path,
+                m->opt.config_missing ? " does not exist: defaults" : "", settings);
+        return 0;
+}
+
+void manager_reload(struct manager *m, const struct sb_config *cfg)
+{
+        policy_settings_changed(&m->cfg.settings, &cfg->settings, &m->policy);
+        if (cfg->backend != m->cfg.backend) {
+                m->xs_denied = false;
+                m->backend = cfg->backend == SB_BACKEND_SYSFS ? "sysfs" : "xenstore";
+        }
+        m->cfg = *cfg;
+        m->have_last = false; /* log the next decision under the new settings */
+}
+
+int manager_restore(struct manager *m)
+{
+        struct backend_ctx ctx = { m->opt.root_fd, m->store, 0 };
+        struct start_record rec;
+        int r;
+
+        r = runstate_record_read(m->opt.root_fd, &rec);
+        if (r < 0)
+                return r;
+        /* the recorded xenstore value is already on xenstore's scale */
+        if (m->cfg.backend != SB_BACKEND_SYSFS && rec.has_xenstore && m->store) {
+                ctx.xs_offset_kb = 0;
+                r = backend_xenstore.set_target_kb(&ctx, rec.xenstore_target_kb);
+                if (r == 0 || m->cfg.backend == SB_BACKEND_XENSTORE)
+                        goto done;
+        } else if (m->cfg.backend == SB_BACKEND_XENSTORE) {
+                r = -ENOTCONN;
+                goto done;
+        }
+        r = backend_sysfs.set_target_kb(&ctx, rec.sysfs_target_kb);
+done:
+        if (r < 0) {
+                log_msg(LOG_ERR, SB_MESSAGE_RESTORED,
+                        "cannot restore the start target %" PRIu64 " kB: %s; the record stays "
+                        "in /%s/start-target",
+                        rec.sysfs_target_kb, strerror(-r), RUNSTATE_DIR);
+                return r;
+        }
+        (void)runstate_record_remove(m->opt.root_fd);
+        log_msg(LOG_NOTICE, SB_MESSAGE_RESTORED, "restored the start target %" PRIu64 " kB",
+                rec.sysfs_target_kb);
+        return 0;
+}
+
+void manager_stopping(struct manager *m)
+{
+        publish(m, PUB_STATUS, "stopped");
+}

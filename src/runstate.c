@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "runstate.h"
+#include "util.h"
+
+#define LOCK_PATH RUNSTATE_DIR "/lock"
+#define RECORD_PATH RUNSTATE_DIR "/start-target"
+#define RECORD_TMP RUNSTATE_DIR "/.start-target.tmp"
+
+static int ensure_dir(int root_fd)
+{
+        if (mkdirat(root_fd, "run", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdirat(root_fd, RUNSTATE_DIR, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int runstate_lock(int root_fd, pid_t *ret_holder)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char buf[32];
+        int r, n;
+
+        r = ensure_dir(root_fd);
+        if (r < 0)
+                return r;
+        fd = openat(root_fd, LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                uint64_t pid = 0;
+                ssize_t k;
+
+                if (errno != EWOULDBLOCK)
+                        return -errno;
+                k = pread(fd, buf, sizeof(buf) - 1, 0);
+                buf[k > 0 ? k : 0] = '\0';
+                buf[strcspn(buf, "\n")] = '\0';
+                *ret_holder = parse_u64(buf, &pid) == 0 ? (pid_t)pid : 0;
+                return -EWOULDBLOCK;
+        }
+        n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+int runstate_record_parse(const char *text, struct start_record *ret)
+{
+        struct start_record r = { 0 };
+        bool have_sysfs = false;
+        const char *p = text;
+
+        while (*p) {
+                const char *eol = strchr(p, '\n'), *eq;
+                size_t n = eol ? (size_t)(eol - p) : strlen(p);
+                uint64_t v;
+
+                eq = memchr(p, '=', n);
+                if (!eq || parse_u64_n(eq + 1, n - (size_t)(eq - p) - 1, &v) < 0)
+                        return -EBADMSG;
+                if ((size_t)(eq - p) == 15 && memcmp(p, "sysfs_target_kb", 15) == 0) {
+                        r.sysfs_target_kb = v;
+                        have_sysfs = true;
+                } else if ((size_t)(eq - p) == 18 && memcmp(p, "xenstore_target_kb", 18) == 0) {
+                        r.xenstore_target_kb = v;
+                        r.has_xenstore = true;
+                } else {
+                        return -EBADMSG;
+                }
+                p += n + (eol ? 1 : 0);
+        }
+        if (!have_sysfs || r.sysfs_target_kb == 0)
+                return -EBADMSG;
+        *ret = r;
+        return 0;
+}
+
+int runstate_record_read(int root_fd, struct start_record *ret)
+{
+        char buf[256];
+        ssize_t n = read_file_at(root_fd, RECORD_PATH, buf, sizeof(buf));
+
+        if (n < 0)
+                return (int)n;
+        return runstate_record_parse(buf, ret);
+}
+
+int runstate_record_write(int root_fd, const struct start_record *r)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char buf[128];
+        int n, k;
+
+        k = ensure_dir(root_fd);
+        if (k < 0)
+                return k;
+        n = snprintf(buf, sizeof(buf), "sysfs_target_kb=%" PRIu64 "\n", r->sysfs_target_kb);
+        if (r->has_xenstore)
+                n += snprintf(buf + n, sizeof(buf) - (size_t)n, "xenstore_target_kb=%" PRIu64 "\n",
+                              r->xenstore_target_kb);
+        /* write aside, then link into place: a crash never leaves half a
+         * record, and an existing record is never replaced */
+        fd = openat(root_fd, RECORD_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                    0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
+                k = errno ? -errno : -EIO;
+                unlinkat(root_fd, RECORD_TMP, 0);
+                return k;
+        }
+        k = linkat(root_fd, RECORD_TMP, root_fd, RECORD_PATH, 0) < 0 ? -errno : 0;
+        unlinkat(root_fd, RECORD_TMP, 0);
+        return k;
+}
+
+int runstate_record_remove(int root_fd)
+{
+        return unlinkat(root_fd, RECORD_PATH, 0) < 0 ? -errno : 0;
+}

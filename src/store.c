@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+
+#include "macro.h"
+#include "store.h"
+#include "util.h"
+
+struct store {
+        struct xs_handle *xs;
+        int domid;
+};
+
+static int errno_or(int fallback)
+{
+        return errno > 0 ? -errno : -fallback;
+}
+
+int store_open(struct store **ret)
+{
+        struct store *s;
+        uint64_t domid;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->xs = xs_open(0);
+        if (!s->xs) {
+                int r = errno_or(ENOENT);
+                free(s);
+                return r;
+        }
+        s->domid = store_read_u64(s, "domid", &domid) == 0 && domid < 0x7FF0 ? (int)domid : -1;
+        *ret = s;
+        return 0;
+}
+
+void store_free(struct store *s)
+{
+        if (!s)
+                return;
+        xs_close(s->xs);
+        free(s);
+}
+
+int store_domid(const struct store *s)
+{
+        return s->domid;
+}
+
+int store_fd(const struct store *s)
+{
+        return xs_fileno(s->xs);
+}
+
+int store_read_u64(struct store *s, const char *path, uint64_t *ret)
+{
+        _cleanup_free_ char *v = NULL;
+        unsigned int len = 0;
+
+        errno = 0;
+        v = xs_read(s->xs, XBT_NULL, path, &len);
+        if (!v)
+                return errno_or(EIO);
+        if (strlen(v) != len)
+                return -EBADMSG;
+        /* xenstore values are written without a newline, but be lenient
+         * with one: tools such as xenstore-write don't add it, people do */
+        if (len > 0 && v[len - 1] == '\n')
+                v[--len] = '\0';
+        return parse_u64_n(v, len, ret) < 0 ? -EBADMSG : 0;
+}
+
+int store_write_string(struct store *s, const char *path, const char *v)
+{
+        errno = 0;
+        if (!xs_write(s->xs, XBT_NULL, path, v, (unsigned int)strlen(v)))
+                return errno_or(EIO);
+        return 0;
+}
+
+int store_write_u64(struct store *s, const char *path, uint64_t v)
+{
+        char buf[24];
+
+        snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        return store_write_string(s, path, buf);
+}
+
+int store_watch(struct store *s, const char *path, const char *token)
+{
+        errno = 0;
+        if (!xs_watch(s->xs, path, token))
+                return errno_or(EIO);
+        return 0;
+}
+
+int store_next_watch(struct store *s, char *ret_token, size_t len)
+{
+        _cleanup_free_ char **ev = NULL;
+
+        errno = 0;
+        ev = xs_check_watch(s->xs);
+        if (!ev)
+                return errno == EAGAIN ? 0 : errno_or(EIO);
+        snprintf(ret_token, len, "%s", ev[XS_WATCH_TOKEN]);
+        return 1;
+}
+
+bool store_error_is_disconnect(int r)
+{
+        switch (-r) {
+        case EACCES:
+        case EPERM:
+        case ENOENT:
+        case EBADMSG:
+        case EINVAL:
+        case E2BIG:
+        case ENOSPC:
+        case ENOTEMPTY:
+        case EEXIST:
+        case EISDIR:
+        case EROFS:
+        case ENOMEM:
+                return false;
+        default:
+                return true;
+        }
+}
