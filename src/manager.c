@@ -444,6 +444,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         struct meminfo mi;
         uint64_t balloon_target_kb, target_kb = 0;
         const char *what;
+        bool xs_retry_due;
         int r;
 
         *ret = (struct tick_result){ .backend = m->backend, .status = status_of(m) };
@@ -493,7 +494,12 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                         target_kb = t2;
         }
 
-        if (target_kb != 0 && target_kb != balloon_target_kb && !m->opt.dry_run) {
+        /* a due xenstore retry writes even an unchanged target, so that a
+         * grant shows in memory/target without waiting for a change */
+        xs_retry_due = m->cfg.backend == SB_BACKEND_AUTO && m->xs_denied && m->store &&
+                       now_usec >= m->xs_retry_usec;
+        if (target_kb != 0 && (target_kb != balloon_target_kb || xs_retry_due) &&
+            !m->opt.dry_run) {
                 r = apply_target(m, target_kb, now_usec);
                 if (r < 0) {
                         if (!m->have_last || target_kb != m->last_target_kb)
@@ -655,6 +661,10 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
         }
         m->cfg = *cfg;
         m->have_last = false; /* log the next decision under the new settings */
+        /* an operator who granted access or raised the cap and reloads
+         * wants it to count now, not within the minute */
+        m->xs_retry_usec = 0;
+        m->probe_usec = 0;
 }
 
 int manager_restore(struct manager *m)
