@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The balloon driver's sysfs files and guest detection. sysfs attributes
+ * are produced whole by one show() call and consumed whole by one store()
+ * call, so each is read until EOF into a small buffer and written with a
+ * single write().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "balloon.h"
+#include "util.h"
+
+#define CURRENT_KB_PATH BALLOON_SYSFS_DIR "/info/current_kb"
+#define TARGET_KB_PATH BALLOON_SYSFS_DIR "/target_kb"
+
+int balloon_parse_kb(const char *text, size_t len, uint64_t *ret_kb)
+{
+        uint64_t v;
+
+        if (len > 0 && text[len - 1] == '\n')
+                len--;
+        /* One error for all the ways the text is not a number. */
+        if (parse_u64_n(text, len, &v) < 0)
+                return -EBADMSG;
+        *ret_kb = v;
+        return 0;
+}
+
+static int read_kb_at(int root_fd, const char *path, uint64_t *ret_kb)
+{
+        char buf[32]; /* 20 digits, a newline and the NUL fit */
+        ssize_t len;
+
+        len = read_file_at(root_fd, path, buf, sizeof(buf));
+        if (len == -EFBIG)
+                return -EBADMSG; /* too long to be one number */
+        if (len < 0)
+                return (int)len;
+        return balloon_parse_kb(buf, (size_t)len, ret_kb);
+}
+
+int balloon_read_current_kb(int root_fd, uint64_t *ret_kb)
+{
+        return read_kb_at(root_fd, CURRENT_KB_PATH, ret_kb);
+}
+
+int balloon_read_target_kb(int root_fd, uint64_t *ret_kb)
+{
+        return read_kb_at(root_fd, TARGET_KB_PATH, ret_kb);
+}
+
+int balloon_write_target_kb(int root_fd, uint64_t kb)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char buf[32];
+        ssize_t n;
+        int len;
+
+        if (kb == 0 || kb > UINT64_MAX / 1024)
+                return -EINVAL;
+        len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", kb);
+        if (len < 0 || (size_t)len >= sizeof(buf))
+                return -EINVAL;
+
+        /* O_TRUNC is a no-op on sysfs but keeps a fixture tree's regular
+         * file from ending up with the tail of a longer old value. */
+        fd = openat(root_fd, TARGET_KB_PATH, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        do
+                n = write(fd, buf, (size_t)len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n != len)
+                return -EIO; /* a sysfs store sees only what one write() carries */
+        /* sysfs reports a store's failure from write(), not from close(). */
+        return 0;
+}
+
+static bool is_absent(int r)
+{
+        return r == -ENOENT || r == -ENOTDIR;
+}
+
+static bool text_is(const char *text, size_t len, const char *word)
+{
+        size_t n = strlen(word);
+
+        if (len > 0 && text[len - 1] == '\n')
+                len--;
+        return len == n && memcmp(text, word, n) == 0;
+}
+
+static bool is_separator(char c)
+{
+        return c == ',' || c == ' ' || c == '\t' || c == '\n';
+}
+
+/* capabilities is a list, so look for the word, not the substring. */
+static bool has_word(const char *text, size_t len, const char *word)
+{
+        size_t n = strlen(word), i = 0;
+
+        while (i < len) {
+                size_t start;
+
+                while (i < len && is_separator(text[i]))
+                        i++;
+                start = i;
+                while (i < len && !is_separator(text[i]))
+                        i++;
+                if (i - start == n && memcmp(text + start, word, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static enum guest_type guest_type_from_text(const char *text, size_t len)
+{
+        static const struct {
+                const char *text;
+                enum guest_type type;
+        } table[] = {
+                { "PV", GUEST_TYPE_PV },
+                { "HVM", GUEST_TYPE_HVM },
+                { "PVH", GUEST_TYPE_PVH },
+                { "Xen", GUEST_TYPE_ARM },
+        };
+
+        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+                if (text_is(text, len, table[i].text))
+                        return table[i].type;
+        return GUEST_TYPE_UNKNOWN;
+}
+
+int guest_detect(int root_fd, struct guest_info *ret)
+{
+        struct guest_info g = { .type = GUEST_TYPE_UNKNOWN };
+        struct stat st;
+        char buf[256];
+        ssize_t len;
+
+        len = read_file_at(root_fd, "sys/hypervisor/type", buf, sizeof(buf));
+        if (len >= 0)
+                g.xen = text_is(buf, (size_t)len, "xen");
+        else if (!is_absent((int)len))
+                return (int)len;
+
+        /* xenfs prints "control_d\n" in the initial domain, "" elsewhere. */
+        len = read_file_at(root_fd, "proc/xen/capabilities", buf, sizeof(buf));
+        if (len >= 0) {
+                g.capabilities_known = true;
+                g.dom0 = has_word(buf, (size_t)len, "control_d");
+        } else if (!is_absent((int)len)) {
+                return (int)len;
+        }
+
+        /* Only informative: the kernel's show() fails with -EINVAL for a
+         * domain type it has no name for. */
+        len = read_file_at(root_fd, "sys/hypervisor/guest_type", buf, sizeof(buf));
+        if (len >= 0)
+                g.type = guest_type_from_text(buf, (size_t)len);
+
+        if (fstatat(root_fd, BALLOON_SYSFS_DIR, &st, 0) >= 0)
+                g.balloon = S_ISDIR(st.st_mode);
+        else if (!is_absent(-errno))
+                return -errno;
+
+        /* xenfs and the balloon driver register only on Xen, so either
+         * proves it even on kernels built without sys/hypervisor. */
+        g.xen = g.xen || g.capabilities_known || g.balloon;
+
+        *ret = g;
+        if (g.dom0)
+                return GUEST_DETECT_DOM0;
+        if (!g.xen)
+                return GUEST_DETECT_NOT_XEN;
+        if (!g.balloon)
+                return GUEST_DETECT_NO_BALLOON;
+        return 0;
+}
+
+const char *guest_detect_to_string(int result)
+{
+        switch (result) {
+        case GUEST_DETECT_DOM0:
+                return "this is the Xen control domain (dom0); selfballooning is for guests";
+        case GUEST_DETECT_NOT_XEN:
+                return "not running as a Xen guest";
+        case GUEST_DETECT_NO_BALLOON:
+                return "Xen guest without the balloon driver (no " BALLOON_SYSFS_DIR ")";
+        default:
+                return NULL;
+        }
+}
+
+const char *guest_type_to_string(enum guest_type t)
+{
+        static const char *const names[_GUEST_TYPE_MAX] = {
+                [GUEST_TYPE_UNKNOWN] = "unknown",
+                [GUEST_TYPE_PV] = "PV",
+                [GUEST_TYPE_HVM] = "HVM",
+                [GUEST_TYPE_PVH] = "PVH",
+                [GUEST_TYPE_ARM] = "Arm",
+        };
+
+        if ((unsigned)t >= _GUEST_TYPE_MAX)
+                return "unknown";
+        return names[t];
+}
