@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "balloon.h"
+#include "helper.h"
 #include "log.h"
 #include "manager.h"
 #include "meminfo.h"
@@ -71,6 +72,10 @@ struct manager {
         uint64_t stalled_current_kb;
         uint64_t probe_usec;
         bool probing;
+
+        /* the frontswap kernel helper */
+        bool helper_active;
+        bool helper_failed; /* its last read or write failed (logged once) */
 
         unsigned read_failures;
         bool have_last;
@@ -279,6 +284,91 @@ static int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
         return r;
 }
 
+static void helper_failure(struct manager *m, const char *what, int r)
+{
+        if (m->helper_failed)
+                return;
+        m->helper_failed = true;
+        log_msg(LOG_WARNING, SB_MESSAGE_FRONTSWAP,
+                "frontswap helper in %s: cannot %s: %s; going on without frontswap until it "
+                "answers again",
+                m->cfg.helper_dir, what, r == -EBADMSG ? "unexpected content" : strerror(-r));
+}
+
+/* A frontswap count joins the observation only when the helper answers;
+ * a helper that fails is left out of the goal, as on a kernel without one. */
+static void observe_frontswap(struct manager *m, struct sb_observation *o)
+{
+        bool enabled;
+        uint64_t pages;
+        int r;
+
+        if (!m->helper_active || !m->cfg.settings.frontswap_selfshrink)
+                return;
+        r = helper_read(m->opt.root_fd, m->cfg.helper_dir, &enabled, &pages);
+        if (r < 0) {
+                helper_failure(m, "read the frontswap count", r);
+                return;
+        }
+        if (m->helper_failed) {
+                log_msg(LOG_NOTICE, SB_MESSAGE_FRONTSWAP, "frontswap helper answers again");
+                m->helper_failed = false;
+        }
+        o->has_frontswap = enabled;
+        o->frontswap_pages = pages;
+}
+
+static void act_frontswap(struct manager *m, const struct sb_observation *o,
+                          const struct sb_decision *d)
+{
+        int r;
+
+        if (!d->frontswap_shrink)
+                return;
+        log_msg(LOG_INFO, SB_MESSAGE_FRONTSWAP,
+                "%sshrinking frontswap from %" PRIu64 " to %" PRIu64 " pages",
+                m->opt.dry_run ? "dry run: " : "", o->frontswap_pages, d->frontswap_target_pages);
+        if (m->opt.dry_run)
+                return;
+        r = helper_shrink(m->opt.root_fd, m->cfg.helper_dir, d->frontswap_target_pages);
+        if (r < 0)
+                helper_failure(m, "shrink frontswap", r);
+}
+
+/* Says once, at start or reload, whether the frontswap path is active. */
+static void probe_helper(struct manager *m)
+{
+        uint64_t version = 0;
+        int r;
+
+        m->helper_active = false;
+        m->helper_failed = false;
+        if (!m->cfg.settings.frontswap_selfshrink)
+                return;
+        r = helper_probe(m->opt.root_fd, m->cfg.helper_dir, &version);
+        if (r == 0) {
+                m->helper_active = true;
+                log_msg(LOG_INFO, SB_MESSAGE_FRONTSWAP,
+                        "frontswap self-shrinking active through the helper in %s",
+                        m->cfg.helper_dir);
+        } else if (r == -ENOENT) {
+                log_msg(LOG_INFO, SB_MESSAGE_FRONTSWAP,
+                        "frontswap self-shrinking inactive: no helper in %s (load the "
+                        "selfballoon_frontswap module; only Linux 3.5 to 5.16 can shrink "
+                        "frontswap, 5.17+ have no frontswap_shrink, 6.6+ no frontswap)",
+                        m->cfg.helper_dir);
+        } else if (r == -EPROTO) {
+                log_msg(LOG_WARNING, SB_MESSAGE_FRONTSWAP,
+                        "frontswap self-shrinking inactive: the helper in %s speaks version %" PRIu64
+                        ", this daemon version %d",
+                        m->cfg.helper_dir, version, HELPER_ABI_VERSION);
+        } else {
+                log_msg(LOG_WARNING, SB_MESSAGE_FRONTSWAP,
+                        "frontswap self-shrinking inactive: cannot read %s/version: %s",
+                        m->cfg.helper_dir, r == -EBADMSG ? "unexpected content" : strerror(-r));
+        }
+}
+
 /* The readings of one tick. */
 static int observe(struct manager *m, struct sb_observation *o, struct meminfo *mi,
                    uint64_t *ret_balloon_target_kb, const char **ret_what)
@@ -313,6 +403,7 @@ static int observe(struct manager *m, struct sb_observation *o, struct meminfo *
         /* static-max below what the guest has would make no sense */
         if (o->max_kb < o->balloon_current_kb)
                 o->max_kb = o->balloon_current_kb;
+        observe_frontswap(m, o);
         return 0;
 }
 
@@ -476,6 +567,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 return r;
         ret->decided = true;
         ret->decision = d;
+        act_frontswap(m, &o, &d);
         if (!d.balloon)
                 return 0;
 
@@ -641,6 +733,7 @@ int manager_start(struct manager *m, uint64_t now_usec)
         }
 
         settings_line(&m->cfg, settings, sizeof(settings));
+        probe_helper(m);
         log_msg(LOG_INFO, SB_MESSAGE_START,
                 "started%s: %s guest, domid %d, balloon target %" PRIu64 " kB, current %" PRIu64
                 " kB, max %" PRIu64 " kB, backend %s; configuration %s%s; %s",
@@ -660,6 +753,7 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
                 m->backend = cfg->backend == SB_BACKEND_SYSFS ? "sysfs" : "xenstore";
         }
         m->cfg = *cfg;
+        probe_helper(m);
         m->have_last = false; /* log the next decision under the new settings */
         /* an operator who granted access or raised the cap and reloads
          * wants it to count now, not within the minute */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The frontswap kernel-helper interface, a versioned file ABI (version 1):
+ *
+ *   <dir>/version     "1"                       read
+ *   <dir>/enabled     "1" when frontswap has a backend (e.g. zswap), else "0"
+ *   <dir>/curr_pages  frontswap_curr_pages()    read
+ *   <dir>/shrink      a target in pages         write: frontswap_shrink(target)
+ *
+ * The helper is src/frontswap-helper/, a kernel module for Linux 3.5-5.16
+ * (the only kernels that export frontswap_shrink()). Paths are relative to
+ * the root fd (the daemon's --root); dir is absolute as configured.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HELPER_ABI_VERSION 1
+
+/* Returns 0 when a helper speaking our ABI is there; -ENOENT when there is
+ * none; -EPROTO for another version (*ret_version says which); -errno. */
+int helper_probe(int root_fd, const char *dir, uint64_t *ret_version);
+
+/* Reads enabled and curr_pages: 0, or -errno / -EBADMSG. */
+int helper_read(int root_fd, const char *dir, bool *ret_enabled, uint64_t *ret_pages);
+
+/* Asks the kernel to shrink frontswap to target pages. */
+int helper_shrink(int root_fd, const char *dir, uint64_t target_pages);

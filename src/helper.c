@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "balloon.h"
+#include "helper.h"
+#include "util.h"
+
+/* "<dir>/<file>" relative to the root fd. */
+static int helper_path(const char *dir, const char *file, char *buf, size_t len)
+{
+        int n;
+
+        while (*dir == '/')
+                dir++;
+        n = snprintf(buf, len, "%s/%s", dir, file);
+        return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int read_number(int root_fd, const char *dir, const char *file, uint64_t *ret)
+{
+        char path[PATH_MAX], buf[32];
+        ssize_t n;
+        int r = helper_path(dir, file, path, sizeof(path));
+
+        if (r < 0)
+                return r;
+        n = read_file_at(root_fd, path, buf, sizeof(buf));
+        if (n == -EFBIG)
+                return -EBADMSG;
+        if (n < 0)
+                return (int)n;
+        /* one number and an optional newline, as every sysfs number */
+        return balloon_parse_kb(buf, (size_t)n, ret);
+}
+
+int helper_probe(int root_fd, const char *dir, uint64_t *ret_version)
+{
+        uint64_t v;
+        int r = read_number(root_fd, dir, "version", &v);
+
+        if (r < 0)
+                return r;
+        *ret_version = v;
+        return v == HELPER_ABI_VERSION ? 0 : -EPROTO;
+}
+
+int helper_read(int root_fd, const char *dir, bool *ret_enabled, uint64_t *ret_pages)
+{
+        uint64_t enabled, pages;
+        int r;
+
+        r = read_number(root_fd, dir, "enabled", &enabled);
+        if (r < 0)
+                return r;
+        if (enabled > 1)
+                return -EBADMSG;
+        r = read_number(root_fd, dir, "curr_pages", &pages);
+        if (r < 0)
+                return r;
+        *ret_enabled = enabled == 1;
+        *ret_pages = pages;
+        return 0;
+}
+
+int helper_shrink(int root_fd, const char *dir, uint64_t target_pages)
+{
+        char path[PATH_MAX];
+        int r = helper_path(dir, "shrink", path, sizeof(path));
+
+        if (r < 0)
+                return r;
+        return write_u64_at(root_fd, path, target_pages);
+}
