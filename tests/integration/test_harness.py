@@ -171,8 +171,8 @@ def test_restart_guest(xs):
     try:
         g.read('domid')
         raise AssertionError('a client kept working after stop_guest')
-    except OSError as e:
-        check(not isinstance(e, XsError), f'wrong failure {e!r}')
+    except (ConnectionResetError, BrokenPipeError):
+        pass  # EOF: connection lost, as it should be
     r = xs.cli('xenstore-read', 'memory/target', domid=3)
     check(r.returncode != 0, 'xenstore-read worked with the guest stopped')
     xs.write(f'{DOM}/memory/target', '111111')  # while the guest is away

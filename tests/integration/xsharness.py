@@ -250,9 +250,15 @@ def _describe(payload):
     return payload.split(b'\0', 1)[0].decode(errors='replace')
 
 
+_libc = None
+
+
 def _parent_death_signal():
     """preexec_fn: the kernel kills the child if the harness dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc
     parent = os.getpid()  # the harness, i.e. the child's parent-to-be
 
     def hook():
@@ -262,7 +268,15 @@ def _parent_death_signal():
     return hook
 
 
-def _wait_for_line(path, proc, timeout, what):
+def _tail(path, n=2000):
+    try:
+        with open(path, 'rb') as f:
+            return f.read()[-n:].decode(errors='replace').strip()
+    except OSError:
+        return ''
+
+
+def _wait_for_line(path, proc, timeout, what, log):
     """Poll a child's stdout file for its first full line (its 'ready')."""
     deadline = time.monotonic() + timeout
     delay = 0.0005
@@ -273,9 +287,10 @@ def _wait_for_line(path, proc, timeout, what):
             return data.split(b'\n', 1)[0].decode()
         if proc.poll() is not None:
             raise RuntimeError(f'{what} exited with {proc.returncode} '
-                               'before it was ready')
+                               f'before it was ready: {_tail(log)}')
         if time.monotonic() > deadline:
-            raise TimeoutError(f'{what} not ready after {timeout}s')
+            raise TimeoutError(f'{what} not ready after {timeout}s: '
+                               f'{_tail(log)}')
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
 
@@ -330,6 +345,9 @@ class XenstoreHarness:
             if not path or not os.path.exists(path):
                 raise RuntimeError(f'{what} must name the built file '
                                    f'(got {path!r}); run through meson test')
+        if not os.access(self.xenstored, os.X_OK):
+            raise RuntimeError(f'no xenstored at {self.xenstored}: install '
+                               'xen-utils-4.17 (or set XENSTORED)')
         # Short: unix socket paths are limited to 107 bytes.
         self.workdir = tempfile.mkdtemp(prefix='xsh-')
         self.rundir = os.path.join(self.workdir, 'run')
@@ -361,7 +379,8 @@ class XenstoreHarness:
                 cwd=self.workdir, preexec_fn=_parent_death_signal())
         # -P prints the pid once the socket and the (shimmed) hypervisor
         # connection are set up.
-        _wait_for_line(out, self._xenstored, self.start_timeout, 'xenstored')
+        _wait_for_line(out, self._xenstored, self.start_timeout, 'xenstored',
+                       self.log_path)
 
     def _install_sigterm(self):
         # Turn a test runner's SIGTERM (e.g. a timeout) into SystemExit so
@@ -374,26 +393,36 @@ class XenstoreHarness:
             pass
 
     def close(self):
-        """Kill every child (spawned, bridges, xenstored); drop the tmpdir."""
+        """Kill every child (spawned, bridges, xenstored); drop the tmpdir.
+        Safe to call twice; one failing stop does not spare the others."""
         for c in self._clients:
-            c.close()
+            with contextlib.suppress(OSError):
+                c.close()
         self._clients.clear()
         self._dom0 = None
-        for p in self._procs:
-            _stop_process(p)
-        self._procs.clear()
-        for domid in list(self._bridges):
-            self.stop_guest(domid)
+        # The programs under test first, xenstored last.
+        procs = self._procs + list(self._bridges.values())
+        self._procs = []
+        self._bridges = {}
         if self._xenstored is not None:
-            _stop_process(self._xenstored)
+            procs.append(self._xenstored)
+        errors = []
+        for p in procs:
+            try:
+                _stop_process(p)
+            except Exception as e:  # keep going: kill the rest
+                errors.append(e)
         if self._old_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._old_sigterm)
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self._old_sigterm)
             self._old_sigterm = None
         if self.workdir and os.path.isdir(self.workdir):
             if self.keep:
                 print(f'xsharness: kept {self.workdir}', file=sys.stderr)
             else:
                 shutil.rmtree(self.workdir, ignore_errors=True)
+        if errors:
+            raise errors[0]
 
     @property
     def xenstored_pid(self):
@@ -506,6 +535,9 @@ class XenstoreHarness:
         if domid in self._bridges:
             raise RuntimeError(f'guest {domid} is already running')
         sock = self.guest_socket(domid)
+        # A domid reused after kill_domain() is a new domain.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.shim_dir, f'dying-{domid}'))
         out = os.path.join(self.workdir, f'xsbridge-{domid}.out')
         log = os.path.join(self.workdir, f'xsbridge-{domid}.log')
         with open(out, 'wb') as o, open(log, 'ab') as e:
@@ -516,7 +548,8 @@ class XenstoreHarness:
                 preexec_fn=_parent_death_signal())
         self._bridges[domid] = proc
         try:
-            _wait_for_line(out, proc, self.start_timeout, f'xsbridge {domid}')
+            _wait_for_line(out, proc, self.start_timeout, f'xsbridge {domid}',
+                           log)
         except BaseException:
             self.stop_guest(domid)
             raise
@@ -604,3 +637,21 @@ class LineReader:
             return None
         line, self._buf = self._buf.split(b'\n', 1)
         return line.decode()
+
+
+def _main(argv):
+    """Manual use: python3 xsharness.py [DOMID...] starts xenstored and the
+    guests' bridges, prints how to reach them, and waits for Ctrl-C."""
+    domids = [int(a) for a in argv]
+    with XenstoreHarness(keep=True) as xs:
+        print(f'dom0:    XENSTORED_PATH={xs.dom0_socket}')
+        for domid in domids:
+            xs.setup_domain(domid, static_max_kb=524288, target_kb=262144)
+            print(f'guest {domid}: XENSTORED_PATH={xs.start_guest(domid)}')
+        print(f'trace:   {xs.trace_path}\n(Ctrl-C to stop)', flush=True)
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            signal.pause()
+
+
+if __name__ == '__main__':
+    _main(sys.argv[1:])
