@@ -46,22 +46,9 @@ int helper_probe(int root_fd, const char *dir, uint64_t *ret_version)
         return v == HELPER_ABI_VERSION ? 0 : -EPROTO;
 }
 
-int helper_read(int root_fd, const char *dir, bool *ret_enabled, uint64_t *ret_pages)
+int helper_read_pages(int root_fd, const char *dir, uint64_t *ret_pages)
 {
-        uint64_t enabled, pages;
-        int r;
-
-        r = read_number(root_fd, dir, "enabled", &enabled);
-        if (r < 0)
-                return r;
-        if (enabled > 1)
-                return -EBADMSG;
-        r = read_number(root_fd, dir, "curr_pages", &pages);
-        if (r < 0)
-                return r;
-        *ret_enabled = enabled == 1;
-        *ret_pages = pages;
-        return 0;
+        return read_number(root_fd, dir, "curr_pages", ret_pages);
 }
 
 int helper_shrink(int root_fd, const char *dir, uint64_t target_pages)

@@ -299,13 +299,12 @@ static void helper_failure(struct manager *m, const char *what, int r)
  * a helper that fails is left out of the goal, as on a kernel without one. */
 static void observe_frontswap(struct manager *m, struct sb_observation *o)
 {
-        bool enabled;
         uint64_t pages;
         int r;
 
         if (!m->helper_active || !m->cfg.settings.frontswap_selfshrink)
                 return;
-        r = helper_read(m->opt.root_fd, m->cfg.helper_dir, &enabled, &pages);
+        r = helper_read_pages(m->opt.root_fd, m->cfg.helper_dir, &pages);
         if (r < 0) {
                 helper_failure(m, "read the frontswap count", r);
                 return;
@@ -314,7 +313,7 @@ static void observe_frontswap(struct manager *m, struct sb_observation *o)
                 log_msg(LOG_NOTICE, SB_MESSAGE_FRONTSWAP, "frontswap helper answers again");
                 m->helper_failed = false;
         }
-        o->has_frontswap = enabled;
+        o->has_frontswap = true;
         o->frontswap_pages = pages;
 }
 
