@@ -1,0 +1,193 @@
+#!/bin/sh
+# dom0 side of the testbed: for each scenario in /e2e/scenarios.list
+# ("name guest memory maxmem timeout"), create a fresh PV domU, record a
+# timeline, serve the guest's requests, collect its verdict.
+#
+# Guest -> dom0 channel (no network): the guest writes a request to its own,
+# guest-writable xenstore node data/e2e/req/<n> ("<cmd> <args>"); the broker
+# below runs it and answers in data/e2e/ack/<n> ("<rc> <output>").
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+# Times in centiseconds of dom0 uptime, with shell builtins only: under TCG every
+# extra process costs, and the sampler runs every second.
+now_cs() {
+	read -r _u _ </proc/uptime
+	_f=${_u#*.}
+	_f=${_f#0}
+	echo $((${_u%.*} * 100 + _f))
+}
+since() { _d=$(($(now_cs) - $1)); printf '%d.%02d' $((_d / 100)) $((_d % 100)); }
+say() { echo "e2e: [$S] $*"; }
+e2e_event() { echo "$(since "$T0"),$*" >>"$R/events.csv"; }
+
+SYSDISK=
+for b in /sys/block/vd*; do
+	[ "$(cat "$b/serial" 2>/dev/null)" = e2esysroot ] && SYSDISK=/dev/${b##*/}
+done
+
+# ---------------------------------------------------------------- sampler
+sampler() {
+	echo "t_s,xl_mem_kb,xs_target_kb,guest_memtotal_kb,guest_committed_as_kb,guest_current_kb,guest_target_kb,guest_memavailable_kb,guest_uptime_s" >"$R/timeline.csv"
+	next=$(now_cs)
+	while :; do
+		t=$(since "$T0")
+		mem=$(xl list "$DOMID" 2>/dev/null) || break
+		mem=${mem##*"$NAME"}
+		set -- $mem
+		mem=$(($2 * 1024))
+		# memory/target, then the guest's "uptime memtotal committed current target memavailable"
+		set -- $(xenstore-read "$DP/memory/target" "$DP/data/e2e/mem" 2>/dev/null)
+		echo "$t,$mem,$1,$3,$4,$5,$6,$7,$2" >>"$R/timeline.csv"
+		next=$((next + 100))
+		d=$((next - $(now_cs)))
+		if [ $d -lt 5 ]; then
+			next=$(now_cs)   # fell behind: don't try to catch up
+		else
+			sleep "$((d / 100)).$((d % 100 / 10))$((d % 10))"
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- broker
+# Built-in requests. A scenario's dom0.sh may add e2e_cmd_<name> functions.
+e2e_cmd_result() { # PASS|FAIL text: the guest's verdict
+	echo "$*" >"$R/verdict"
+	e2e_event "verdict $1"
+	echo recorded
+}
+e2e_cmd_mark() { e2e_event "$*"; }
+e2e_cmd_xl_list() { xl list; }
+e2e_cmd_mem_set() { e2e_event "xl mem-set $1"; xl mem-set "$DOMID" "$1"; }
+e2e_cmd_mem_max() { e2e_event "xl mem-max $1"; xl mem-max "$DOMID" "$1"; }
+e2e_cmd_grant_target() { # let the guest write its own memory/target
+	e2e_event "grant memory/target"
+	xenstore-chmod "$DP/memory/target" n0 "b$DOMID" && xenstore-ls -p "$DP/memory"
+}
+e2e_cmd_revoke_target() { e2e_event "revoke memory/target"; xenstore-chmod "$DP/memory/target" n0 "r$DOMID"; }
+e2e_cmd_xs_read() { xenstore-read "$DP/$1"; }
+e2e_cmd_xen_log_count() { xl dmesg | grep -c -- "$*"; }
+e2e_cmd_xen_log_tail() { xl dmesg | tail -n "${1:-20}"; }
+
+handle_requests() {
+	for n in $(xenstore-list "$DP/data/e2e/req" 2>/dev/null | sort -n); do
+		req=$(xenstore-read "$DP/data/e2e/req/$n" 2>/dev/null) || continue
+		xenstore-rm "$DP/data/e2e/req/$n"
+		cmd=${req%% *}
+		args=
+		[ "$cmd" = "$req" ] || args=${req#* }
+		fn=e2e_cmd_$(echo "$cmd" | tr -- '-' '_')
+		echo "$(since "$T0") req $n: $req" >>"$R/broker.log"
+		if command -v "$fn" >/dev/null 2>&1; then
+			# shellcheck disable=SC2086
+			out=$($fn $args 2>&1)
+			rc=$?
+		else
+			out="unknown request $cmd"
+			rc=127
+		fi
+		out=$(printf '%s' "$out" | head -c 1800)
+		echo "$(since "$T0") ack $n: $rc $out" >>"$R/broker.log"
+		xenstore-write "$DP/data/e2e/ack/$n" "$rc $out"
+	done
+}
+
+# Event-driven: xenstore-watch prints a line whenever something under req/ changes.
+broker() {
+	(xenstore-watch "$DP/data/e2e/req" 2>/dev/null &
+		echo $! >/tmp/watch.pid
+		wait) | while read -r _; do handle_requests; done
+}
+
+# ---------------------------------------------------------------- one scenario
+run_scenario() { # name guest memory maxmem timeout
+	S=$1 GUEST=$2 MEMORY=$3 MAXMEM=$4 TIMEOUT=$5
+	R=/results/$S
+	mkdir -p "$R"
+	: >"$R/events.csv"
+	NAME=e2e-$S
+	cfg=/tmp/$S.cfg
+	cat >"$cfg" <<EOF
+name = "$NAME"
+type = "pv"
+kernel = "/e2e/domU/vmlinuz"
+ramdisk = "/e2e/domU/initrd.cpio"
+extra = "console=hvc0 e2e_scenario=$S e2e_guest=$GUEST"
+memory = $MEMORY
+maxmem = $MAXMEM
+vcpus = 1
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+EOF
+	if [ "$GUEST" = systemd ]; then
+		[ -n "$SYSDISK" ] || { echo "FAIL no systemd root disk in dom0" >"$R/verdict"; return; }
+		echo "disk = [ \"format=raw,vdev=xvda,access=rw,target=$SYSDISK\" ]" >>"$cfg"
+	fi
+	cp "$cfg" "$R/domU.cfg"
+	DOMID= DP=
+	# Scenario hooks (optional): dom0_start, dom0_check, e2e_cmd_<name>.
+	unset -f dom0_start dom0_check 2>/dev/null
+	[ -f "/e2e/scenarios/$S/dom0.sh" ] && . "/e2e/scenarios/$S/dom0.sh"
+
+	T0=$(now_cs)
+	say "xl create ($GUEST guest, memory=$MEMORY maxmem=$MAXMEM, timeout ${TIMEOUT}s)"
+	if ! xl create "$cfg" >"$R/xl-create.log" 2>&1; then
+		echo "FAIL xl create failed: $(tail -n 1 "$R/xl-create.log")" >"$R/verdict"
+		say "xl create failed"; cat "$R/xl-create.log"
+		return
+	fi
+	DOMID=$(xl domid "$NAME")
+	DP=/local/domain/$DOMID
+	say "domain $DOMID created in $(since "$T0")s"
+	e2e_event "created"
+	sampler &
+	sp=$!
+	broker &
+	bp=$!
+	hp=
+	if command -v dom0_start >/dev/null 2>&1; then
+		dom0_start >"$R/dom0-hook.log" 2>&1 &
+		hp=$!
+	fi
+	# Follow the guest console: lines with "e2e:" show up live on the host.
+	clog=/var/log/xen/console/guest-$NAME.log
+	# (tail's own pid is kept: a leftover tail would hold /init's tee open forever)
+	(tail -n +1 -F "$clog" 2>/dev/null &
+		echo $! >/tmp/tail.pid
+		wait) | sed -u "s/^/domU[$S] /" &
+
+	timed_out=0
+	while xl domid "$NAME" >/dev/null 2>&1; do
+		if [ $(($(now_cs) - T0)) -gt $((TIMEOUT * 100)) ]; then
+			timed_out=1
+			say "timeout after ${TIMEOUT}s: destroying the domain"
+			xenstore-ls -f "$DP" >"$R/xenstore-at-timeout.txt" 2>&1
+			xl destroy "$NAME"
+			break
+		fi
+		sleep 1
+	done
+	e2e_event "domain gone"
+	DURATION=$(since "$T0")
+	sleep 1
+	kill $sp $bp $hp "$(cat /tmp/tail.pid)" "$(cat /tmp/watch.pid)" 2>/dev/null
+	wait $sp $bp $hp 2>/dev/null
+	cp "$clog" "$R/console.log" 2>/dev/null
+	if [ $timed_out = 1 ]; then
+		echo "FAIL timeout after ${TIMEOUT}s (last guest line: $(grep -a 'e2e:' "$R/console.log" | tail -n 1))" >"$R/verdict"
+	elif [ ! -s "$R/verdict" ]; then
+		echo "FAIL the guest ended without a verdict (crash? see console.log)" >"$R/verdict"
+	fi
+	if grep -q '^PASS' "$R/verdict" && command -v dom0_check >/dev/null 2>&1; then
+		if ! dom0_check >"$R/dom0-check.log" 2>&1; then
+			echo "FAIL dom0 check: $(tail -n 1 "$R/dom0-check.log")" >"$R/verdict"
+		fi
+	fi
+	say "$(cat "$R/verdict") (${DURATION}s)"
+	echo "$S ${DURATION}" >>/results/durations
+}
+
+echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}"
+while read -r s g m mm to; do
+	run_scenario "$s" "$g" "$m" "$mm" "$to" </dev/null
+done </e2e/scenarios.list

@@ -1,0 +1,281 @@
+# Sourced by testbed.sh: building the cache, the per-run images, running qemu,
+# collecting results. Variables come from testbed.sh (CACHE, WORK, OUT, E2E_DIR...).
+
+DEBIAN_MIRRORS=(
+	"deb http://deb.debian.org/debian bookworm main"
+	"deb http://deb.debian.org/debian bookworm-updates main"
+	"deb http://deb.debian.org/debian-security bookworm-security main"
+)
+# dom0: what Xen's toolstack needs, nothing that wants udev or a disk.
+DOM0_PKGS=xen-utils-4.17,xenstore-utils,kmod,busybox,procps,iproute2,mount,util-linux
+# The systemd guest: what a user's domU has, plus the daemon's libraries.
+SYSTEMD_PKGS=systemd,systemd-sysv,udev,dbus,libxenstore4,xenstore-utils,libinih1,libsystemd0,procps,kmod,iproute2,less
+SYSTEMD_IMAGE_FREE_MB=384
+
+elapsed() { awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# Scenario settings: scenario.conf is plain shell (GUEST=, MEMORY=, MAXMEM=, TIMEOUT=).
+scenario_var() { # scenario var default
+	local v
+	v=$(GUEST= MEMORY= MAXMEM= TIMEOUT= bash -c '. "$1" >/dev/null 2>&1; eval "printf %s \"\${$2}\""' _ \
+		"$E2E_DIR/scenarios/$1/scenario.conf" "$2" 2>/dev/null || true)
+	printf '%s' "${v:-$3}"
+}
+scenario_guest() {
+	if [ -n "$FORCE_GUEST" ]; then echo "$FORCE_GUEST"; else scenario_var "$1" GUEST busybox; fi
+}
+
+apt_candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/{print $2; exit}'; }
+
+# ------------------------------------------------- Xen, kernel, busybox-static
+build_ingredients() {
+	KVER=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{sub(/^linux-image-/,"",$2); print $2; exit}')
+	if [ -z "$KVER" ] || [ -z "$(apt_candidate xen-hypervisor-4.17-amd64)" ]; then
+		apt-get update -qq || die "apt-get update failed"
+		KVER=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{sub(/^linux-image-/,"",$2); print $2; exit}')
+	fi
+	[ -n "$KVER" ] || die "cannot tell the kernel version (apt-cache depends linux-image-amd64)"
+	local pkgs=(xen-hypervisor-4.17-amd64 "linux-image-$KVER" busybox-static)
+	local want="" p
+	for p in "${pkgs[@]}"; do want+="$p=$(apt_candidate "$p") "; done
+	if [ -f "$CACHE/ingredients.stamp" ] && [ "$(cat "$CACHE/ingredients.stamp")" = "$want" ]; then
+		return 0
+	fi
+	log "downloading ${pkgs[*]}"
+	rm -rf "$CACHE/debs" "$CACHE/pkgroot"
+	mkdir -p "$CACHE/debs" "$CACHE/pkgroot"
+	(cd "$CACHE/debs" && apt-get download -q "${pkgs[@]}" >&2 2>/dev/null) ||
+		(apt-get update -qq && cd "$CACHE/debs" && apt-get download -q "${pkgs[@]}" >&2) ||
+		die "apt-get download failed"
+	for p in "$CACHE"/debs/*.deb; do dpkg-deb -x "$p" "$CACHE/pkgroot"; done
+	depmod -b "$CACHE/pkgroot" "$KVER"
+	zcat "$CACHE/pkgroot/boot/xen-4.17-amd64.gz" >"$CACHE/xen"
+	cp "$CACHE/pkgroot/boot/vmlinuz-$KVER" "$CACHE/vmlinuz"
+	echo "$KVER" >"$CACHE/kver"
+	echo "$want" >"$CACHE/ingredients.stamp"
+}
+
+mmdebstrap_into() { # variant packages dir
+	mmdebstrap --quiet --variant="$1" --include="$2" \
+		--aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+		bookworm "$3" "${DEBIAN_MIRRORS[@]}" >&2
+}
+
+# ------------------------------------------------- dom0's root, as an initramfs
+build_dom0_rootfs() {
+	local want="$DOM0_PKGS xen-utils-4.17=$(apt_candidate xen-utils-4.17)"
+	if [ -f "$CACHE/dom0-base.cpio" ] && [ "$(cat "$CACHE/dom0.stamp" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	log "mmdebstrap dom0 root ($DOM0_PKGS)"
+	rm -rf "$CACHE/dom0-root" "$CACHE/dom0-base.cpio"
+	mmdebstrap_into essential "$DOM0_PKGS" "$CACHE/dom0-root" || die "mmdebstrap (dom0) failed"
+	(cd "$CACHE/dom0-root" && find . -print | cpio -o -H newc --quiet) >"$CACHE/dom0-base.cpio"
+	echo "$want" >"$CACHE/dom0.stamp"
+}
+
+# ------------------------------------------------- the systemd guest's disk
+build_systemd_image() {
+	local want="$SYSTEMD_PKGS free=$SYSTEMD_IMAGE_FREE_MB systemd=$(apt_candidate systemd)"
+	if [ -f "$CACHE/systemd-root.ext4" ] && [ "$(cat "$CACHE/systemd.stamp" 2>/dev/null)" = "$want" ]; then
+		return 0
+	fi
+	log "mmdebstrap systemd guest root ($SYSTEMD_PKGS)"
+	local root="$CACHE/systemd-root"
+	rm -rf "$root" "$CACHE/systemd-root.ext4"
+	mmdebstrap_into minbase "$SYSTEMD_PKGS" "$root" || die "mmdebstrap (systemd guest) failed"
+	echo e2e-guest >"$root/etc/hostname"
+	printf '127.0.0.1 localhost\n127.0.1.1 e2e-guest\n' >"$root/etc/hosts"
+	# Root is mounted rw by the guest's initramfs; nothing else to mount.
+	printf '# root is mounted by the e2e initramfs\n' >"$root/etc/fstab"
+	# Passwordless root on the console, for someone debugging by hand.
+	sed -i 's/^root:[^:]*:/root::/' "$root/etc/shadow"
+	# Units that only cost boot time in a test machine.
+	for u in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
+		fstrim.timer systemd-tmpfiles-clean.timer getty@tty1.service; do
+		ln -sf /dev/null "$root/etc/systemd/system/$u"
+	done
+	mkdir -p "$root/etc/systemd/journald.conf.d"
+	printf '[Journal]\nStorage=volatile\nForwardToConsole=no\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
+	local mb
+	mb=$(du -sm "$root" | awk '{print $1}')
+	mkfs.ext4 -q -F -L e2eroot -d "$root" "$CACHE/systemd-root.ext4" "$((mb + mb / 4 + SYSTEMD_IMAGE_FREE_MB))M" ||
+		die "mkfs.ext4 failed"
+	rm -rf "$root"
+	echo "$want" >"$CACHE/systemd.stamp"
+}
+
+# ------------------------------------------------- per-run images
+copy_with_libs() { # root-for-ldd("" = host) binary dest-root dest-path
+	local chroot_dir=$1 bin=$2 dest=$3 path=$4 lib
+	mkdir -p "$dest$(dirname "$path")"
+	if [ -n "$chroot_dir" ]; then cp -L "$chroot_dir$bin" "$dest$path"; else cp -L "$bin" "$dest$path"; fi
+	for lib in $(if [ -n "$chroot_dir" ]; then chroot "$chroot_dir" ldd "$bin"; else ldd "$bin"; fi |
+		awk '$2=="=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		mkdir -p "$dest$(dirname "$lib")"
+		cp -L "$chroot_dir$lib" "$dest$lib"
+	done
+}
+
+copy_modules() { # dest-root module...
+	local dest=$1 m f
+	shift
+	for m in "$@"; do
+		for f in $(modprobe -d "$CACHE/pkgroot" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
+			f=${f#"$CACHE/pkgroot"}
+			mkdir -p "$dest/usr$(dirname "$f")"
+			cp "$CACHE/pkgroot$f" "$dest/usr$f"
+		done
+	done
+	# modules live under usr/lib/modules: a cpio entry "lib/" would shadow merged-usr's lib -> usr/lib.
+	cp "$CACHE/pkgroot/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$dest/usr/lib/modules/$KVER/"
+	depmod -b "$dest/usr" "$KVER"
+}
+
+build_run_overlay() { # daemon scenarios...
+	local daemon=$1 s
+	shift
+	local g="$WORK/domU-root" d="$WORK/dom0-overlay"
+	mkdir -p "$g"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,newroot,e2e/bin} "$d/e2e/domU"
+
+	# --- the domU initramfs (the busybox guest, and the systemd guest's first stage)
+	cp "$CACHE/pkgroot/bin/busybox" "$g/bin/busybox"
+	for t in xenstore-read xenstore-write xenstore-list xenstore-rm xenstore-exists xenstore-watch xenstore-ls; do
+		copy_with_libs "$CACHE/dom0-root" "/usr/bin/$t" "$g" "/usr/bin/$t"
+	done
+	if [ "$daemon" = standin ]; then
+		cp "$E2E_DIR/guest/standin-selfballoond.sh" "$g/e2e/bin/selfballoond"
+		echo standin >"$g/e2e/daemon-kind"
+		DAEMON_LABEL="stand-in daemon"
+	else
+		[ -x "$daemon" ] || die "daemon $daemon is not an executable"
+		copy_with_libs "" "$(readlink -f "$daemon")" "$g" /e2e/bin/selfballoond
+		echo real >"$g/e2e/daemon-kind"
+		DAEMON_LABEL="selfballoond $(basename "$(dirname "$(readlink -f "$daemon")")")/$(basename "$daemon")"
+	fi
+	gcc -static -O2 -o "$g/e2e/bin/memhog" "$E2E_DIR/guest/memhog.c" || die "cannot build memhog"
+	cp "$E2E_DIR/guest/init" "$g/init"
+	cp "$E2E_DIR/guest/run.sh" "$E2E_DIR/guest/lib.sh" "$g/e2e/"
+	cp "$E2E_DIR/guest/e2e-scenario.service" "$g/e2e/"
+	mkdir -p "$g/e2e/scenarios"
+	for s in "$@"; do cp -r "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"; done
+	if [ -n "$OVERLAY" ]; then
+		[ -d "$OVERLAY" ] || die "overlay $OVERLAY is not a directory"
+		mkdir -p "$g/e2e/overlay"
+		cp -a "$OVERLAY/." "$g/e2e/overlay/"
+	fi
+	copy_modules "$g" xenfs xen-blkfront ext4 crc32c_generic
+	chmod +x "$g/init" "$g/e2e/"*.sh "$g/e2e/bin/"*
+	(cd "$g" && find . -print | cpio -o -H newc --quiet) >"$d/e2e/domU/initrd.cpio"
+	cp "$CACHE/vmlinuz" "$d/e2e/domU/vmlinuz"
+
+	# --- dom0's overlay: /init, the runner, the scenarios' dom0 side, modules
+	cp "$E2E_DIR/dom0/init" "$d/init"
+	cp "$E2E_DIR/dom0/run.sh" "$d/e2e/"
+	mkdir -p "$d/e2e/scenarios"
+	: >"$d/e2e/scenarios.list"
+	for s in "$@"; do
+		cp -r "$E2E_DIR/scenarios/$s" "$d/e2e/scenarios/"
+		printf '%s %s %s %s %s\n' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
+			"$(scenario_var "$s" MAXMEM 768)" "$(scenario_var "$s" TIMEOUT 120)" >>"$d/e2e/scenarios.list"
+	done
+	chmod +x "$d/init" "$d/e2e/run.sh"
+	mkdir -p "$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/results"
+	copy_modules "$d" xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback virtio_pci virtio_blk
+	(cd "$d" && find . -print | cpio -o -H newc --quiet) >"$WORK/dom0-overlay.cpio"
+	cat "$CACHE/dom0-base.cpio" "$WORK/dom0-overlay.cpio" >"$WORK/dom0.cpio"
+}
+
+# ------------------------------------------------- qemu
+run_qemu() {
+	local total=0 s t
+	while read -r s _ _ _ t; do total=$((total + t + 20)); done <"$WORK/dom0-overlay/e2e/scenarios.list"
+	local limit=${HARD_TIMEOUT:-$((total + 150))}
+	truncate -s 64M "$WORK/out.img"
+	local drives=(-drive "file=$WORK/out.img,if=none,id=out,format=raw"
+		-device "virtio-blk-pci,drive=out,serial=e2eout")
+	if [ -f "$CACHE/systemd-root.ext4" ] && grep -q ' systemd ' "$WORK/dom0-overlay/e2e/scenarios.list"; then
+		# snapshot=on: the guest writes to a throw-away layer, the cached image stays clean.
+		drives+=(-drive "file=$CACHE/systemd-root.ext4,if=none,id=sysroot,format=raw,snapshot=on"
+			-device "virtio-blk-pci,drive=sysroot,serial=e2esysroot")
+	fi
+	log "qemu: hard timeout ${limit}s; serial log $OUT/serial.log"
+	set +e
+	timeout --kill-after=10 "$limit" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu qemu64 -smp 2 -m 3072 -no-reboot \
+		-kernel "$CACHE/xen" \
+		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=all guest_loglvl=all" \
+		-initrd "$CACHE/vmlinuz console=hvc0 earlyprintk=xen loglevel=5,$WORK/dom0.cpio" \
+		"${drives[@]}" \
+		-display none -vga none -monitor none -serial "file:$OUT/serial.log" -net none \
+		</dev/null >"$OUT/qemu.log" 2>&1 &
+	local qpid=$!
+	# Show the runner's progress lines while qemu runs.
+	(tail -n +1 -F "$OUT/serial.log" 2>/dev/null | grep --line-buffered -a 'e2e:' >&2) &
+	local tpid=$!
+	wait $qpid
+	QEMU_RC=$?
+	kill $tpid 2>/dev/null
+	wait $tpid 2>/dev/null
+	set -e
+	[ $QEMU_RC = 124 ] && log "qemu hit the hard timeout (${limit}s)"
+	return 0
+}
+
+# ------------------------------------------------- results
+collect_results() {
+	tar -xf "$WORK/out.img" -C "$OUT" 2>/dev/null || log "no results archive from dom0 (qemu rc $QEMU_RC)"
+	local s
+	while read -r s _; do
+		[ -d "$OUT/$s" ] || continue
+		# Files the guest printed between markers on its console (daemon log, dmesg, ...).
+		if [ -f "$OUT/$s/console.log" ]; then
+			awk -v dir="$OUT/$s" '
+				/=== e2e-file BEGIN / {f=$0; sub(/.*=== e2e-file BEGIN /,"",f); sub(/ ===.*/,"",f); out=dir "/guest-" f; printf "" > out; next}
+				/=== e2e-file END / {if (out) close(out); out=""; next}
+				out {sub(/\r$/,""); print > out}' "$OUT/$s/console.log"
+		fi
+		[ -f "$OUT/$s/timeline.csv" ] && plot_timeline "$OUT/$s"
+		if [ -x "$E2E_DIR/scenarios/$s/check.sh" ] && [ -f "$OUT/$s/verdict" ] && grep -q '^PASS' "$OUT/$s/verdict"; then
+			if ! (cd "$OUT/$s" && "$E2E_DIR/scenarios/$s/check.sh" "$OUT/$s") >"$OUT/$s/check.log" 2>&1; then
+				echo "FAIL host check: $(tail -n 1 "$OUT/$s/check.log")" >"$OUT/$s/verdict"
+			fi
+		fi
+	done <"$WORK/dom0-overlay/e2e/scenarios.list"
+}
+
+plot_timeline() { # dir
+	local dir=$1 title
+	title=$(basename "$dir")
+	# events.csv "t,text" -> gnuplot arrows and labels
+	awk -F, '{t=$1; $1=""; sub(/^ /,""); gsub(/"/,"",$0);
+		printf "set arrow from %s, graph 0 to %s, graph 1 nohead lc rgb \"#bbbbbb\"\n", t, t;
+		printf "set label \"%s\" at %s, graph 0.02 rotate left font \",8\" tc rgb \"#555555\" noenhanced\n", $0, t}' \
+		"$dir/events.csv" >"$dir/events.gp" 2>/dev/null || : >"$dir/events.gp"
+	gnuplot -e "csv='$dir/timeline.csv'; evgp='$dir/events.gp'; out='$dir/timeline.png'; ttl='$title ($DAEMON_LABEL)'" \
+		"$E2E_DIR/lib/timeline.gp" 2>"$dir/gnuplot.log" || log "gnuplot failed for $title (see $dir/gnuplot.log)"
+}
+
+verdict() {
+	local s v fails=0 n=0
+	{
+		printf 'e2e testbed: %s\n' "$(date -u)"
+		printf 'timing: build %.1fs, qemu %.1fs, total %.1fs (qemu rc %s)\n' \
+			"$(awk -v a="$T_START" -v b="$T_BUILT" 'BEGIN{print b-a}')" \
+			"$(awk -v a="$T_BUILT" -v b="$T_DONE" 'BEGIN{print b-a}')" \
+			"$(awk -v a="$T_START" -v b="$T_DONE" 'BEGIN{print b-a}')" "$QEMU_RC"
+		[ -f "$OUT/boot-times" ] && cat "$OUT/boot-times"
+		while read -r s _; do
+			n=$((n + 1))
+			v=$(head -n 1 "$OUT/$s/verdict" 2>/dev/null || echo "FAIL no verdict (testbed broke before the end)")
+			case "$v" in PASS*) ;; *) fails=$((fails + 1)) ;; esac
+			printf '%-22s %s\n' "$s" "$v"
+		done <"$WORK/dom0-overlay/e2e/scenarios.list"
+		if [ $fails = 0 ]; then echo "PASS: $n scenario(s)"; else echo "FAIL: $fails of $n scenario(s)"; fi
+		printf '%d passed, %d failed\n' $((n - fails)) $fails
+	} | tee "$OUT/summary.txt"
+	echo "results: $OUT"
+	[ $fails = 0 ] || exit 1
+}

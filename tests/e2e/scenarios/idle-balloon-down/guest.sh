@@ -1,0 +1,20 @@
+# Idle balloon-down: an idle guest running the daemon gives memory back to Xen,
+# and settles (no hunting) above the floor.
+start=$(e2e_target_kb)
+e2e_daemon_config
+e2e_daemon_start
+below_three_quarters() { [ "$(e2e_current_kb)" -lt $((start * 3 / 4)) ]; }
+e2e_wait_until 30 "balloon below 3/4 of the start target ($start kB)" below_three_quarters ||
+	e2e_fail "the balloon did not go down (current $(e2e_current_kb) kB, target $(e2e_target_kb) kB)"
+# Settled: the target moves by less than 4 MiB over 5 s.
+settled() {
+	a=$(e2e_target_kb); sleep 5; b=$(e2e_target_kb)
+	[ $((a - b)) -lt 4096 ] && [ $((b - a)) -lt 4096 ]
+}
+e2e_wait_until 40 "target settled" settled ||
+	e2e_fail "the target kept moving ($(e2e_target_kb) kB)"
+e2e_mark "settled"
+e2e_log "settled: target $(e2e_target_kb) kB, MemTotal $(e2e_meminfo MemTotal) kB, Committed_AS $(e2e_meminfo Committed_AS) kB"
+e2e_dom0 xl-list
+e2e_assert_no_oom
+e2e_daemon_stop TERM
