@@ -71,13 +71,14 @@ struct manager {
         bool stalled;
         uint64_t stalled_current_kb;
         uint64_t probe_usec;
-        bool probing;
 
         /* the frontswap kernel helper */
         bool helper_active;
-        bool helper_failed; /* its last read or write failed (logged once) */
+        bool helper_read_failed;   /* logged once per failure streak */
+        bool helper_shrink_failed;
 
         unsigned read_failures;
+        const char *read_failed_what;
         bool have_last;
         uint64_t last_target_kb;
         bool swap_checked;
@@ -284,15 +285,15 @@ static int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
         return r;
 }
 
-static void helper_failure(struct manager *m, const char *what, int r)
+static void helper_failure(struct manager *m, bool *failed, const char *what, int r,
+                           const char *consequence)
 {
-        if (m->helper_failed)
+        if (*failed)
                 return;
-        m->helper_failed = true;
-        log_msg(LOG_WARNING, SB_MESSAGE_FRONTSWAP,
-                "frontswap helper in %s: cannot %s: %s; going on without frontswap until it "
-                "answers again",
-                m->cfg.helper_dir, what, r == -EBADMSG ? "unexpected content" : strerror(-r));
+        *failed = true;
+        log_msg(LOG_WARNING, SB_MESSAGE_FRONTSWAP, "frontswap helper in %s: cannot %s: %s; %s",
+                m->cfg.helper_dir, what, r == -EBADMSG ? "unexpected content" : strerror(-r),
+                consequence);
 }
 
 /* A frontswap count joins the observation only when the helper answers;
@@ -306,12 +307,13 @@ static void observe_frontswap(struct manager *m, struct sb_observation *o)
                 return;
         r = helper_read_pages(m->opt.root_fd, m->cfg.helper_dir, &pages);
         if (r < 0) {
-                helper_failure(m, "read the frontswap count", r);
+                helper_failure(m, &m->helper_read_failed, "read the frontswap count", r,
+                               "deciding without frontswap until it answers again");
                 return;
         }
-        if (m->helper_failed) {
+        if (m->helper_read_failed) {
                 log_msg(LOG_NOTICE, SB_MESSAGE_FRONTSWAP, "frontswap helper answers again");
-                m->helper_failed = false;
+                m->helper_read_failed = false;
         }
         o->has_frontswap = true;
         o->frontswap_pages = pages;
@@ -331,7 +333,11 @@ static void act_frontswap(struct manager *m, const struct sb_observation *o,
                 return;
         r = helper_shrink(m->opt.root_fd, m->cfg.helper_dir, d->frontswap_target_pages);
         if (r < 0)
-                helper_failure(m, "shrink frontswap", r);
+                helper_failure(m, &m->helper_shrink_failed, "shrink frontswap", r,
+                               "frontswap keeps its pages; later shrinks are tried but not "
+                               "reported until one succeeds");
+        else
+                m->helper_shrink_failed = false;
 }
 
 /* Says once, at start or reload, whether the frontswap path is active. */
@@ -341,7 +347,8 @@ static void probe_helper(struct manager *m)
         int r;
 
         m->helper_active = false;
-        m->helper_failed = false;
+        m->helper_read_failed = false;
+        m->helper_shrink_failed = false;
         if (!m->cfg.settings.frontswap_selfshrink)
                 return;
         r = helper_probe(m->opt.root_fd, m->cfg.helper_dir, &version);
@@ -384,11 +391,11 @@ static int observe(struct manager *m, struct sb_observation *o, struct meminfo *
         r = zoneinfo_read_totalreserve(m->opt.root_fd, &reserve_pages);
         if (r < 0)
                 return r;
-        *ret_what = BALLOON_SYSFS_DIR "/info/current_kb";
+        *ret_what = "/" BALLOON_SYSFS_DIR "/info/current_kb";
         r = balloon_read_current_kb(m->opt.root_fd, &o->balloon_current_kb);
         if (r < 0)
                 return r;
-        *ret_what = BALLOON_SYSFS_DIR "/target_kb";
+        *ret_what = "/" BALLOON_SYSFS_DIR "/target_kb";
         r = balloon_read_target_kb(m->opt.root_fd, ret_balloon_target_kb);
         if (r < 0)
                 return r;
@@ -414,6 +421,7 @@ static void on_read_failure(struct manager *m, int r, const char *what)
         struct start_record rec;
 
         m->read_failures++;
+        m->read_failed_what = what;
         if (m->read_failures == 1)
                 log_msg(LOG_ERR, SB_MESSAGE_READ_FAILED,
                         "cannot read %s: %s; holding the balloon where it is", what,
@@ -437,7 +445,6 @@ static void update_stall(struct manager *m, uint64_t current_kb, uint64_t balloo
         if (m->stalled) {
                 if (current_kb > m->stalled_current_kb || wanted_kb <= current_kb) {
                         m->stalled = false;
-                        m->probing = false;
                         m->stall_ticks = 0;
                         log_msg(LOG_NOTICE, SB_MESSAGE_UNSTALLED,
                                 "the balloon %s (now %" PRIu64 " kB)",
@@ -472,21 +479,16 @@ static void update_stall(struct manager *m, uint64_t current_kb, uint64_t balloo
 /* The decision, clamped by what the toolstack and Xen allow. Returns false
  * when nothing may be written (the clamps would go below the floor). */
 static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_t current_kb,
-                         uint64_t now_usec, uint64_t *ret_kb)
+                         bool probe, uint64_t *ret_kb)
 {
         uint64_t t = d->target_kb;
 
         if (m->ceiling && t > m->ceiling_kb)
                 t = m->ceiling_kb;
-        if (m->stalled && t > current_kb) {
-                if (now_usec >= m->probe_usec) {
-                        m->probe_usec = now_usec + STALL_PROBE_USEC;
-                        m->probing = true; /* ask once; the next tick tells */
-                } else {
-                        m->probing = false;
-                        t = current_kb;
-                }
-        }
+        /* stalled: ask for no more than the guest has, except for a probe
+         * once a minute; the next tick tells whether the cap moved */
+        if (m->stalled && t > current_kb && !probe)
+                t = current_kb;
         if (t > m->max_kb)
                 t = m->max_kb;
         if (t < d->floor_target_kb) {
@@ -534,7 +536,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         struct meminfo mi;
         uint64_t balloon_target_kb, target_kb = 0;
         const char *what;
-        bool xs_retry_due;
+        bool xs_retry_due, probe;
         int r;
 
         *ret = (struct tick_result){ .backend = m->backend, .status = status_of(m) };
@@ -549,7 +551,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 return r;
         }
         if (m->read_failures > 0) {
-                log_notice("%s readable again: deciding as before", what);
+                log_notice("%s readable again: deciding as before", m->read_failed_what);
                 m->read_failures = 0;
         }
         if (!m->swap_checked) {
@@ -571,7 +573,10 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 return 0;
 
         update_stall(m, o.balloon_current_kb, balloon_target_kb, d.target_kb, now_usec);
-        if (clamp_target(m, &d, o.balloon_current_kb, now_usec, &target_kb) &&
+        probe = m->stalled && now_usec >= m->probe_usec;
+        if (probe)
+                m->probe_usec = now_usec + STALL_PROBE_USEC;
+        if (clamp_target(m, &d, o.balloon_current_kb, probe, &target_kb) &&
             target_kb < balloon_target_kb) {
                 /* about to take memory away: look again right before acting */
                 struct sb_policy_state copy = m->policy;
@@ -581,7 +586,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 
                 if (observe(m, &o2, &mi, &balloon_target_kb, &what) == 0 &&
                     policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
-                    clamp_target(m, &d2, o2.balloon_current_kb, now_usec, &t2) && t2 > target_kb)
+                    clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > target_kb)
                         target_kb = t2;
         }
 

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The manager's ticks against a copy of the real domU fixture tree, driven
+ * tick by tick (time is passed in), with the sysfs backend: xenstore is out
+ * of reach here (tests/integration covers it against the real xenstored).
+ * The frontswap helper directory is a plain folder playing the kernel
+ * module's files; the test moves curr_pages as frontswap_shrink() would.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define BALLOON "sys/devices/system/xen_memory/xen_memory0"
+#define HELPER "sys/kernel/selfballoon_frontswap"
+#define SEC 1000000ULL
+
+struct world {
+        char dir[64];
+        int root_fd;
+        struct sb_config cfg;
+        struct manager *m;
+        uint64_t now;
+};
+
+static void put(struct world *w, const char *path, const char *text)
+{
+        int fd = openat(w->root_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+static uint64_t get_u64(struct world *w, const char *path)
+{
+        char buf[64];
+        ssize_t n = read_file_at(w->root_fd, path, buf, sizeof(buf));
+        uint64_t v;
+
+        assert_true(n > 0);
+        buf[strcspn(buf, "\n")] = '\0';
+        assert_int_equal(parse_u64(buf, &v), 0);
+        return v;
+}
+
+static int setup(void **state)
+{
+        struct world *w = calloc(1, sizeof(*w));
+        char cmd[256];
+
+        assert_non_null(w);
+        snprintf(w->dir, sizeof(w->dir), "/tmp/sb-manager-XXXXXX");
+        assert_non_null(mkdtemp(w->dir));
+        snprintf(cmd, sizeof(cmd), "cp -r '%s'/domU-512/. '%s'/", FIXTURES, w->dir);
+        assert_int_equal(system(cmd), 0);
+        w->root_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(w->root_fd >= 0);
+        /* no xenstore in unit tests: point libxenstore at nothing */
+        setenv("XENSTORED_PATH", "/nonexistent/xenstored-socket", 1);
+        conf_default(&w->cfg);
+        w->cfg.backend = SB_BACKEND_SYSFS;
+        snprintf(w->cfg.helper_dir, sizeof(w->cfg.helper_dir), "/%s", HELPER);
+        w->now = 1000 * SEC;
+        log_open(LOG_TARGET_CONSOLE);
+        *state = w;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct world *w = *state;
+        char cmd[128];
+
+        manager_free(w->m);
+        close(w->root_fd);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
+        assert_int_equal(system(cmd), 0);
+        free(w);
+        return 0;
+}
+
+static void start(struct world *w)
+{
+        struct manager_options o = {
+                .root_fd = w->root_fd,
+                .page_size = 4096,
+                .config_path = "test",
+        };
+
+        assert_int_equal(manager_new(&w->cfg, &o, &w->m), 0);
+        assert_int_equal(manager_start(w->m, w->now), 0);
+}
+
+static int tick(struct world *w, struct tick_result *t)
+{
+        struct tick_result ignored;
+
+        w->now += 5 * SEC;
+        return manager_tick(w->m, w->now, t ? t : &ignored);
+}
+
+/* The fixture by hand: MemTotal 461172 kB (115293 pages), Committed_AS 5128
+ * (1282), totalreserve 1423 pages, reserve 10 % = 45 MB (11520 pages),
+ * static-max unreadable here, so max = 524288 kB (131072 pages); useful =
+ * 129649 pages < 512 MiB: floor = 1423 + 10240 + (129649 - 10240) / 8 =
+ * 26589 pages; goal = 14225; tgt = 115293 - (115293 - 14225) / 8 = 102660;
+ * target = 102660 + 131072 - 115293 = 118439 pages = 473756 kB. */
+static void test_first_tick_writes_seed_target(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_true(t.decided);
+        assert_int_equal(t.decision.target_kb, 473756);
+        assert_int_equal(t.decision.floor_kb, 26589 * 4);
+        assert_int_equal(t.written_kb, 473756);
+        assert_string_equal(t.backend, "sysfs");
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+        /* the start target is on record for a stop or --restore */
+        {
+                char buf[64];
+                assert_true(read_file_at(w->root_fd, "run/selfballoond/start-target", buf,
+                                         sizeof(buf)) > 0);
+                assert_string_equal(buf, "sysfs_target_kb=524288\n");
+        }
+        assert_int_equal(manager_restore(w->m), 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+        assert_int_equal(manager_restore(w->m), -ENOENT);
+}
+
+static void test_unchanged_target_not_rewritten(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.written_kb, 473756);
+        /* the balloon holds it already: nothing to write */
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.written_kb, 0);
+}
+
+struct fs_tick {
+        uint64_t set_pages; /* 0: leave curr_pages */
+        int64_t expect_shrink; /* -1: no write to shrink */
+};
+
+static void test_frontswap_through_helper_files(void **state)
+{
+        struct world *w = *state;
+        /* hysteresis 20, inertia 3, as the core's unit tests */
+        static const struct fs_tick ticks[] = {
+                { 1000, -1 }, /* first observation: re-arm */
+                { 0, -1 },    { 0, -1 },
+                { 0, 950 },   /* counter ran out: about 5 % */
+                { 0, 903 },   /* the helper moved curr_pages to 950; no re-arm */
+                { 0, 858 },
+                { 5000, -1 }, /* growth re-arms */
+                { 0, -1 },    { 0, -1 },
+                { 0, 4750 },
+                { 20, 0 },    /* <= hysteresis: to zero */
+        };
+        struct tick_result t;
+        uint64_t goal_without;
+
+        assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755), 0);
+        assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
+        put(w, HELPER "/version", "1\n");
+        put(w, HELPER "/curr_pages", "0\n");
+        put(w, HELPER "/shrink", "");
+        start(w);
+        for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++) {
+                char buf[32], want[32];
+                ssize_t n;
+
+                if (ticks[i].set_pages) {
+                        snprintf(buf, sizeof(buf), "%" PRIu64 "\n", ticks[i].set_pages);
+                        put(w, HELPER "/curr_pages", buf);
+                }
+                put(w, HELPER "/shrink", "");
+                assert_int_equal(tick(w, &t), 0);
+                n = read_file_at(w->root_fd, HELPER "/shrink", buf, sizeof(buf));
+                assert_true(n >= 0);
+                if (ticks[i].expect_shrink < 0) {
+                        if (n != 0)
+                                fail_msg("tick %zu: unexpected shrink to %s", i, buf);
+                        continue;
+                }
+                snprintf(want, sizeof(want), "%" PRId64 "\n", ticks[i].expect_shrink);
+                if (strcmp(buf, want) != 0)
+                        fail_msg("tick %zu: shrink '%.15s', want %" PRId64, i, buf,
+                                 ticks[i].expect_shrink);
+                /* frontswap_shrink() brings the pages back */
+                put(w, HELPER "/curr_pages", buf);
+        }
+        /* the count joins the goal: 20 -> 0 pages were last observed as 20 */
+        goal_without = (5128 / 4 + 1423 + 45 * 256) * 4;
+        assert_int_equal(t.decision.goal_kb, goal_without + 20 * 4);
+}
+
+static void test_frontswap_helper_faults(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+        const uint64_t goal_without = (5128 / 4 + 1423 + 45 * 256) * 4;
+
+        /* no helper: the path is inactive, the goal has no frontswap */
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.goal_kb, goal_without);
+        manager_free(w->m);
+        w->m = NULL;
+
+        /* a helper of another ABI version is not used */
+        assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755), 0);
+        assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
+        put(w, HELPER "/version", "2\n");
+        put(w, HELPER "/curr_pages", "300\n");
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.goal_kb, goal_without);
+        manager_free(w->m);
+        w->m = NULL;
+
+        /* garbage count: this tick decides without frontswap, the next with */
+        put(w, HELPER "/version", "1\n");
+        put(w, HELPER "/curr_pages", "12ab\n");
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.goal_kb, goal_without);
+        put(w, HELPER "/curr_pages", "300\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.goal_kb, goal_without + 300 * 4);
+
+        /* a refused shrink is a logged fault, not a failed tick */
+        assert_int_equal(mkdirat(w->root_fd, HELPER "/shrink", 0755), 0);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(tick(w, &t), 0);
+        assert_true(t.decision.frontswap_shrink);
+}
+
+static void test_unreadable_proc_holds_then_restores(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+
+        assert_int_equal(unlinkat(w->root_fd, "proc/meminfo", 0), 0);
+        assert_int_equal(tick(w, &t), -ENOENT);
+        assert_false(t.decided);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756); /* held */
+        assert_int_equal(tick(w, &t), -ENOENT);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288); /* given back */
+
+        /* truncated mid-line: the same */
+        put(w, "proc/meminfo", "MemTotal:         461172 kB\nCommitted_AS:   51");
+        assert_int_equal(tick(w, &t), -EBADMSG);
+
+        /* readable again: decides exactly as before */
+        {
+                char cmd[256];
+                snprintf(cmd, sizeof(cmd), "cp '%s'/domU-512/proc/meminfo '%s'/proc/meminfo",
+                         FIXTURES, w->dir);
+                assert_int_equal(system(cmd), 0);
+        }
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.target_kb, 473756);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+
+        /* a malformed zoneinfo is a read failure too */
+        put(w, "proc/zoneinfo", "Node 0, zone DMA\n  pages free 1\n");
+        assert_int_equal(tick(w, &t), -EBADMSG);
+}
+
+static void test_write_refused_is_logged_not_fatal(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+
+        start(w);
+        /* target_kb replaced by a directory: the write fails with EISDIR */
+        assert_int_equal(unlinkat(w->root_fd, BALLOON "/target_kb", 0), 0);
+        assert_int_equal(mkdirat(w->root_fd, BALLOON "/target_kb", 0755), 0);
+        assert_int_equal(tick(w, &t), -EISDIR); /* cannot even read what it holds */
+        assert_int_equal(unlinkat(w->root_fd, BALLOON "/target_kb", AT_REMOVEDIR), 0);
+        put(w, BALLOON "/target_kb", "524288\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.written_kb, 473756);
+}
+
+/* Xen's cap: current_kb never reaches target_kb. After 3 ticks without
+ * progress the daemon stops asking for more than the guest has. */
+static void test_growth_stall(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+
+        /* without xenstore, max is what the guest had at start: 524288 kB;
+         * then the guest was shrunk to 400000 kB, and now demand (Committed_AS
+         * 600 MB) wants it back, but Xen's cap holds it where it is */
+        start(w);
+        put(w, "proc/meminfo", "MemTotal:         461172 kB\nCommitted_AS:     614400 kB\n"
+                               "SwapTotal:             0 kB\n");
+        put(w, BALLOON "/info/current_kb", "400000\n");
+        put(w, BALLOON "/target_kb", "400000\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.written_kb, 524288); /* capped at max */
+        assert_string_equal(t.status, "running");
+        assert_int_equal(tick(w, &t), 0); /* 1 tick without progress */
+        assert_int_equal(tick(w, &t), 0); /* 2 */
+        assert_int_equal(tick(w, &t), 0); /* 3: stalled */
+        assert_string_equal(t.status, "stalled");
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 400000);
+        /* a minute on: one probe asks for the full target again */
+        for (int i = 0; i < 11; i++)
+                assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 400000);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+        assert_int_equal(tick(w, &t), 0); /* no growth: back to what it has */
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 400000);
+        assert_string_equal(t.status, "stalled");
+        /* the cap was raised (xl mem-max): the guest grows, the stall ends */
+        put(w, BALLOON "/info/current_kb", "450000\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_string_equal(t.status, "running");
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+}
+
+static void test_dry_run_writes_nothing(void **state)
+{
+        struct world *w = *state;
+        struct manager_options o = {
+                .root_fd = w->root_fd, .page_size = 4096, .config_path = "test", .dry_run = true,
+        };
+        struct tick_result t;
+        struct stat st;
+
+        assert_int_equal(manager_new(&w->cfg, &o, &w->m), 0);
+        assert_int_equal(manager_start(w->m, w->now), 0);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.target_kb, 473756);
+        assert_int_equal(t.written_kb, 0);
+        assert_string_equal(t.status, "dry-run");
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+        assert_int_equal(fstatat(w->root_fd, "run/selfballoond/start-target", &st, 0), -1);
+}
+
+static void test_refusals(void **state)
+{
+        struct world *w = *state;
+        struct manager_options o = { .root_fd = w->root_fd, .page_size = 4096, .config_path = "t" };
+
+        put(w, "proc/xen/capabilities", "control_d\n");
+        assert_int_equal(manager_new(&w->cfg, &o, &w->m), 0);
+        assert_int_equal(manager_start(w->m, w->now), MANAGER_REFUSE_DOM0);
+        manager_free(w->m);
+        put(w, "proc/xen/capabilities", "");
+        {
+                char cmd[160];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'/sys/devices/system/xen_memory", w->dir);
+                assert_int_equal(system(cmd), 0);
+        }
+        assert_int_equal(manager_new(&w->cfg, &o, &w->m), 0);
+        assert_int_equal(manager_start(w->m, w->now), MANAGER_REFUSE_NOT_XEN);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_first_tick_writes_seed_target, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unchanged_target_not_rewritten, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_frontswap_through_helper_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_frontswap_helper_faults, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unreadable_proc_holds_then_restores, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_write_refused_is_logged_not_fatal, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_growth_stall, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
