@@ -7,6 +7,7 @@ Run by `meson test xs-harness`; needs XSSHIM and XSBRIDGE in the
 environment. Prints 'N passed, N failed'; exits non-zero on any failure.
 """
 
+import ctypes
 import inspect
 import os
 import subprocess
@@ -89,9 +90,9 @@ def test_guest_relative_read(xs):
     eq(cli_ok(xs, 'xenstore-read', 'domid', domid=3), '3', 'guest domid')
     # xenstored got the relative path itself (the trace shows requests as
     # sent) and resolved it under /local/domain/3, not 0.
-    trace = xs.trace_requests()
-    check(any(l.startswith('IN ') and 'READ (memory/target )' in l
-              for l in trace), 'trace lacks the relative guest read')
+    line = xs.wait_trace('READ (memory/target )')
+    check(line is not None and line.startswith('IN '),
+          'trace lacks the relative guest read')
     with xs.client() as d:
         d.write('/local/domain/0/memory/target', '1')
         eq(d.read('memory/target'), '1', 'dom0 relative path (control)')
@@ -101,7 +102,7 @@ def test_guest_target_denied_then_granted(xs):
     guest3(xs)
     r = xs.cli('xenstore-write', 'memory/target', '100000', domid=3)
     check(r.returncode != 0, 'guest wrote memory/target without the grant')
-    check(any('ERROR (EACCES' in l for l in xs.trace_requests()),
+    check(xs.wait_trace('ERROR (EACCES') is not None,
           'xenstored did not answer EACCES')
     with xs.client(3) as g:
         expect_xs_error('EACCES', g.write, 'memory/target', '100000')
@@ -252,6 +253,33 @@ def test_kill_domain_releases(xs):
     # Nodes the guest owned go with it; dom0's stay.
     check(not xs.exists(f'{DOM}/data'), 'guest-owned data/ survived')
     eq(xs.read(f'{DOM}/memory/target'), str(TARGET), 'dom0 node')
+    # A new domain 3 does not inherit the old one's permissions: xenstored
+    # ignores perms naming a domid on nodes older than that domain...
+    xs.start_guest(3)
+    r = xs.cli('xenstore-read', 'memory/target', domid=3)
+    check(r.returncode != 0, 'new domain 3 inherited stale permissions')
+    # ...so, as libxl does, the toolstack lays the domain out again.
+    xs.rm(DOM)
+    xs.setup_domain(3, static_max_kb=STATIC_MAX, target_kb=TARGET)
+    eq(cli_ok(xs, 'xenstore-read', 'memory/target', domid=3), str(TARGET),
+       'read by the new domain 3')
+
+
+def test_two_guests_are_separate(xs):
+    guest3(xs)
+    xs.setup_domain(5, static_max_kb=STATIC_MAX, target_kb=TARGET)
+    xs.start_guest(5)
+    with xs.client(3) as g3, xs.client(5) as g5:
+        eq(g3.read('domid'), '3', 'guest 3 relative read')
+        eq(g5.read('domid'), '5', 'guest 5 relative read')
+        g3.watch('memory/target', 'three')
+        g5.watch('memory/target', 'five')
+        eq(g3.read_watch(), ('memory/target', 'three'), 'g3 initial')
+        eq(g5.read_watch(), ('memory/target', 'five'), 'g5 initial')
+        xs.write('/local/domain/5/memory/target', '1234')
+        eq(g5.read_watch(), ('memory/target', 'five'), 'g5 event')
+        eq(g3.pending_watch(0.3), None, 'guest 3 saw guest 5\'s event')
+        expect_xs_error('EACCES', g5.read, f'{DOM}/memory/target')
 
 
 # ---- harness properties -------------------------------------------------
@@ -284,6 +312,58 @@ def test_cleanup_leaves_nothing(_):
             check(workdir.encode() not in cmd, f'process {entry} left: {cmd}')
     check(started < 5, f'start-up took {started:.3f}s')
     print(f'    (xenstored up in {started * 1000:.1f} ms)')
+
+
+def test_children_die_with_harness(_):
+    """Even a SIGKILLed test leaves no xenstored or bridge behind."""
+    code = ('import sys, subprocess\n'
+            'from xsharness import XenstoreHarness\n'
+            'xs = XenstoreHarness(keep=True)\n'
+            'xs.start()\n'
+            'xs.start_guest(3)\n'
+            'xs.spawn(["sleep", "60"])\n'
+            'print(xs.workdir, *xs.pids(), flush=True)\n'
+            'sys.stdin.read()\n')
+    # Orphans come to us, not to an init that may never reap them.
+    libc = ctypes.CDLL(None)
+    libc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    child = subprocess.Popen([sys.executable, '-c', code],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        line = LineReader(child.stdout).readline(10)
+        check(line is not None, 'harness child did not start')
+        workdir, *pids = line.split()
+        eq(len(pids), 3, 'children of the harness child')
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 5
+        while any([_alive(int(p)) for p in pids]):
+            check(time.monotonic() < deadline,
+                  f'children outlived a killed harness: {pids}')
+            time.sleep(0.01)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdin.close()
+        child.stdout.close()
+        libc.prctl(36, 0)
+        if 'workdir' in locals():
+            subprocess.run(['rm', '-rf', workdir], check=False)
+
+
+def _alive(pid):
+    """True while pid runs; reaps it if it is our (adopted) zombie."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not (yet) ours
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
 
 
 def test_guard_shim_covers_xenstored_imports(_):

@@ -19,7 +19,8 @@
  * only once complete, and one already started is always finished.
  *
  * Prints "ready" on stdout once clients can connect. SIGTERM/SIGINT finish
- * the request in flight, then exit.
+ * the request in flight, then exit. With XSHARNESS_PARENT=<pid> in the
+ * environment it also dies with that process (the test harness).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -421,6 +423,18 @@ static void serve_client(int cfd)
 	}
 }
 
+/* See the top comment: the harness may be killed without cleaning up. */
+static void follow_parent(void)
+{
+	const char *parent = getenv("XSHARNESS_PARENT");
+
+	if (!parent)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != (pid_t)strtol(parent, NULL, 10))
+		exit(1);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: xsbridge -d DOMID -l LISTEN_SOCKET "
@@ -459,6 +473,7 @@ int main(int argc, char **argv)
 	if (!have_domid || domid == 0 || !listen_path || !dom0_path ||
 	    !shim_dir)
 		usage();
+	follow_parent();
 
 	/* Delivered only inside ppoll(), which they interrupt. */
 	sigemptyset(&block);

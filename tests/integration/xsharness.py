@@ -21,6 +21,7 @@ connection (no watches or transactions left over).
 Children are killed when the harness closes, and by the kernel
 (PR_SET_PDEATHSIG) if this process dies first; create the harness and
 spawn from one thread, as that signal follows the thread that forked.
+(cli() runs are short-lived and left out of that.)
 
 Environment: XSSHIM and XSBRIDGE (paths of the built shim and bridge, set
 by meson), XENSTORED (default /usr/lib/xen-4.17/bin/xenstored),
@@ -254,7 +255,8 @@ _libc = None
 
 
 def _parent_death_signal():
-    """preexec_fn: the kernel kills the child if the harness dies."""
+    """preexec_fn: the kernel kills the child if the harness dies. (It makes
+    Popen fork the slow way; xenstored and the bridges do it themselves.)"""
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
@@ -368,6 +370,7 @@ class XenstoreHarness:
         env = dict(os.environ,
                    XENSTORED_RUNDIR=self.rundir,
                    XSSHIM_DIR=self.shim_dir,
+                   XSHARNESS_PARENT=str(os.getpid()),  # shim: die with us
                    LD_PRELOAD=self.shim)
         argv = [self.xenstored, '-N', '-P']
         if self.trace_enabled:
@@ -376,7 +379,7 @@ class XenstoreHarness:
         with open(out, 'wb') as o, open(self.log_path, 'ab') as log:
             self._xenstored = subprocess.Popen(
                 argv, env=env, stdin=subprocess.DEVNULL, stdout=o, stderr=log,
-                cwd=self.workdir, preexec_fn=_parent_death_signal())
+                cwd=self.workdir)
         # -P prints the pid once the socket and the (shimmed) hypervisor
         # connection are set up.
         _wait_for_line(out, self._xenstored, self.start_timeout, 'xenstored',
@@ -445,6 +448,18 @@ class XenstoreHarness:
         """Trace lines of requests and replies only (no rate-limit noise)."""
         return [l for l in self.trace().splitlines()
                 if l.startswith(('IN ', 'OUT '))]
+
+    def wait_trace(self, text, timeout=2.0):
+        """First request/reply trace line containing text, waiting for it:
+        xenstored logs a reply only after the client could have read it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.trace_requests():
+                if text in line:
+                    return line
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.005)
 
     def logs(self):
         """xenstored's and the bridges' stderr, for failure reports."""
@@ -544,8 +559,8 @@ class XenstoreHarness:
             proc = subprocess.Popen(
                 [self.bridge, '-d', str(domid), '-l', sock,
                  '-x', self.dom0_socket, '-s', self.shim_dir],
-                stdin=subprocess.DEVNULL, stdout=o, stderr=e,
-                preexec_fn=_parent_death_signal())
+                env=dict(os.environ, XSHARNESS_PARENT=str(os.getpid())),
+                stdin=subprocess.DEVNULL, stdout=o, stderr=e)
         self._bridges[domid] = proc
         try:
             _wait_for_line(out, proc, self.start_timeout, f'xsbridge {domid}',
@@ -599,9 +614,11 @@ class XenstoreHarness:
     def cli(self, tool, *args, domid=None, timeout=10, input=None):
         """Run a xenstore-* tool as dom0 or guest domid; CompletedProcess
         with text stdout/stderr (never raises on a non-zero exit)."""
+        # No death signal: costs ~20 ms a spawn, and a short-lived tool
+        # gets EOF and exits when the harness's xenstored goes.
         return subprocess.run([tool, *map(str, args)], env=self.env(domid),
                               input=input, capture_output=True, text=True,
-                              timeout=timeout, preexec_fn=_parent_death_signal())
+                              timeout=timeout)
 
     def spawn(self, argv, domid=None, env=None, **popen_kw):
         """Popen a program as dom0 or guest domid; killed on close()."""
