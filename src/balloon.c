@@ -21,38 +21,17 @@
 
 int balloon_parse_kb(const char *text, size_t len, uint64_t *ret_kb)
 {
-        uint64_t v;
-
-        if (len > 0 && text[len - 1] == '\n')
-                len--;
-        /* One error for all the ways the text is not a number. */
-        if (parse_u64_n(text, len, &v) < 0)
-                return -EBADMSG;
-        *ret_kb = v;
-        return 0;
-}
-
-static int read_kb_at(int root_fd, const char *path, uint64_t *ret_kb)
-{
-        char buf[32]; /* 20 digits, a newline and the NUL fit */
-        ssize_t len;
-
-        len = read_file_at(root_fd, path, buf, sizeof(buf));
-        if (len == -EFBIG)
-                return -EBADMSG; /* too long to be one number */
-        if (len < 0)
-                return (int)len;
-        return balloon_parse_kb(buf, (size_t)len, ret_kb);
+        return parse_u64_line(text, len, ret_kb);
 }
 
 int balloon_read_current_kb(int root_fd, uint64_t *ret_kb)
 {
-        return read_kb_at(root_fd, CURRENT_KB_PATH, ret_kb);
+        return read_u64_at(root_fd, CURRENT_KB_PATH, ret_kb);
 }
 
 int balloon_read_target_kb(int root_fd, uint64_t *ret_kb)
 {
-        return read_kb_at(root_fd, TARGET_KB_PATH, ret_kb);
+        return read_u64_at(root_fd, TARGET_KB_PATH, ret_kb);
 }
 
 int balloon_write_target_kb(int root_fd, uint64_t kb)

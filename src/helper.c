@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "balloon.h"
 #include "helper.h"
 #include "util.h"
 
@@ -20,19 +19,10 @@ static int helper_path(const char *dir, const char *file, char *buf, size_t len)
 
 static int read_number(int root_fd, const char *dir, const char *file, uint64_t *ret)
 {
-        char path[PATH_MAX], buf[32];
-        ssize_t n;
+        char path[PATH_MAX];
         int r = helper_path(dir, file, path, sizeof(path));
 
-        if (r < 0)
-                return r;
-        n = read_file_at(root_fd, path, buf, sizeof(buf));
-        if (n == -EFBIG)
-                return -EBADMSG;
-        if (n < 0)
-                return (int)n;
-        /* one number and an optional newline, as every sysfs number */
-        return balloon_parse_kb(buf, (size_t)n, ret);
+        return r < 0 ? r : read_u64_at(root_fd, path, ret);
 }
 
 int helper_probe(int root_fd, const char *dir, uint64_t *ret_version)

@@ -33,6 +33,31 @@ int parse_u64(const char *s, uint64_t *ret)
         return parse_u64_n(s, strlen(s), ret);
 }
 
+int parse_u64_line(const char *text, size_t len, uint64_t *ret)
+{
+        uint64_t v;
+
+        if (len > 0 && text[len - 1] == '\n')
+                len--;
+        /* one error for all the ways the text is not a number */
+        if (parse_u64_n(text, len, &v) < 0)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int read_u64_at(int dir_fd, const char *path, uint64_t *ret)
+{
+        char buf[32]; /* 20 digits, a newline and the NUL fit */
+        ssize_t len = read_file_at(dir_fd, path, buf, sizeof(buf));
+
+        if (len == -EFBIG)
+                return -EBADMSG; /* too long to be one number */
+        if (len < 0)
+                return (int)len;
+        return parse_u64_line(buf, (size_t)len, ret);
+}
+
 ssize_t read_file_at(int dir_fd, const char *path, char *buf, size_t size)
 {
         _cleanup_close_ int fd = -EBADF;
