@@ -106,6 +106,11 @@ int store_next_watch(struct store *s, char *ret_token, size_t len)
 
         errno = 0;
         ev = xs_check_watch(s->xs);
+        /* libxenstore's reader thread closes a lost connection without
+         * waking xs_fileno(); xs_check_watch() then says EINVAL. Calling
+         * this every tick is how a silent loss is noticed. */
+        if (!ev && errno == EINVAL)
+                return -ECONNRESET;
         if (!ev)
                 return errno == EAGAIN ? 0 : errno_or(EIO);
         snprintf(ret_token, len, "%s", ev[XS_WATCH_TOKEN]);
