@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Runs the simulator on the shipped traces and checks what must hold:
+every policy's targets within [floor, max] and seed-10% holding at least
+what seed-0% holds (both checked by the simulator's --check), and the same
+output twice. Renders the plots with gnuplot when it is installed.
+
+Usage: check-sim.py [--report] SIM OUTDIR TRACE.csv...
+With --report: also writes OUTDIR/results.md and prints the table."""
+import os
+import shutil
+import subprocess
+import sys
+
+args = sys.argv[1:]
+report = args and args[0] == "--report"
+if report:
+    args = args[1:]
+sim, outdir, traces = args[0], args[1], args[2:]
+os.makedirs(outdir, exist_ok=True)
+failed = 0
+
+
+def run():
+    p = subprocess.run([sim, "--check", "--out", outdir, *traces], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+rc1, out1, err1 = run()
+rc2, out2, _ = run()
+sys.stdout.write(out1)
+if rc1 != 0:
+    sys.stdout.write(err1)
+    print("FAILED invariants (exit %d)" % rc1)
+    failed += 1
+else:
+    print("ok     invariants: targets within [floor, max]; seed-10% holds >= seed-0%")
+if out1 != out2 or rc1 != rc2:
+    print("FAILED reproducible: two runs printed different tables")
+    failed += 1
+else:
+    print("ok     reproducible: two runs print the same bytes")
+expected = len(traces) * 5
+rows = [l for l in out1.splitlines() if l.startswith("| ") and not l.startswith("| trace")]
+if len(rows) != expected:
+    print("FAILED table: %d rows, expected %d" % (len(rows), expected))
+    failed += 1
+
+gnuplot = shutil.which("gnuplot")
+if gnuplot:
+    for t in traces:
+        name = os.path.splitext(os.path.basename(t))[0]
+        p = subprocess.run([gnuplot, os.path.join(outdir, name + ".gp")], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            print("FAILED plot %s: %s" % (name, p.stderr.strip()))
+            failed += 1
+    print("plots: %s/*.png" % outdir)
+else:
+    print("gnuplot not found: plot scripts left in %s/*.gp" % outdir)
+if report:
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(out1)
+    print("table: %s/results.md" % outdir)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * selfballoon-sim: runs every policy on every trace, over several phases of
+ * the tick, prints a markdown table, and with --out writes per-trace plot
+ * data and gnuplot scripts. --check turns the invariants into the exit
+ * status. Deterministic: the same inputs print the same bytes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define MAX_POLICIES 8
+#define MAX_TRACES 32
+
+static struct sim_policy policies[MAX_POLICIES];
+static size_t n_policies;
+
+static struct sim_policy *add_policy(const char *name)
+{
+        struct sim_policy *p = &policies[n_policies++];
+
+        *p = (struct sim_policy){ .name = name };
+        policy_settings_default(&p->settings);
+        return p;
+}
+
+/* A policy is a named setting. A new core policy plugs in as one more
+ * entry with .settings.policy set to its enum value; "default" follows
+ * policy_settings_default(), so it moves with the core. */
+static double proto_cushion_mb = 12, proto_psi_free_mb = 48, proto_latency_s = 0.1,
+              proto_step_mb = 64;
+
+static void policies_init(void)
+{
+        struct sim_policy *p;
+
+        p = add_policy("seed-0%");
+        p->settings.policy = SB_POLICY_SEED;
+        p->settings.reserve = (struct sb_reserve){ .percent = false, .value = 0 };
+        p = add_policy("seed-10%");
+        p->settings.policy = SB_POLICY_SEED;
+        p->settings.reserve = (struct sb_reserve){ .percent = true, .value = 10 };
+        add_policy("default");
+
+        /* prototypes (tests/sim only): kernel memory in the goal, a small
+         * cushion, and a PSI fast path */
+        p = add_policy("proto-psi");
+        p->settings.reserve = (struct sb_reserve){ .percent = false,
+                                                  .value = (uint64_t)proto_cushion_mb };
+        p->count_kernel = true;
+        p->fast_path = true;
+        p->psi_latency_s = proto_latency_s;
+        p->fast_step_mb = proto_step_mb;
+        p = add_policy("proto-psi-wm");
+        *p = policies[n_policies - 2];
+        p->name = "proto-psi-wm";
+        p->psi_free_mb = proto_psi_free_mb; /* low watermark raised (vm.watermark_scale_factor) */
+}
+
+struct agg {
+        struct sim_metrics worst; /* worst over phases; held is the mean */
+        unsigned oom_phases;
+        uint64_t violations;
+        uint64_t extra_wakeups; /* fast-path wake-ups beyond the ticks, worst phase */
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
+                   "                       [--dt S] [--policies a,b,...] TRACE.csv...\n"
+                   "prototype tunables: --cushion MB (12), --psi-free MB (48: proto-psi-wm),\n"
+                   "                    --psi-latency S (0.1), --fast-step MB (64)\n");
+}
+
+static bool wanted(const char *list, const char *name)
+{
+        size_t n = strlen(name);
+
+        if (!list)
+                return true;
+        for (const char *s = list; *s;) {
+                size_t l = strcspn(s, ",");
+
+                if (l == n && strncmp(s, name, n) == 0)
+                        return true;
+                s += l + (s[l] == ',');
+        }
+        return false;
+}
+
+static int write_plot(const char *dir, const struct trace *t, struct sim_sample *const *samples,
+                      size_t n, const struct sim_policy *const *pol, size_t np)
+{
+        char *path = NULL;
+        FILE *f;
+
+        if (asprintf(&path, "%s/%s.dat", dir, t->name) < 0)
+                return -ENOMEM;
+        f = fopen(path, "we");
+        free(path);
+        if (!f)
+                return -errno;
+        fprintf(f, "# t_s need_mb committed_mb");
+        for (size_t j = 0; j < np; j++)
+                fprintf(f, " memtotal_mb[%s]", pol[j]->name);
+        fprintf(f, "\n");
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%.1f %.1f %.1f", samples[0][i].t_s, samples[0][i].need_mb,
+                        samples[0][i].committed_mb);
+                for (size_t j = 0; j < np; j++)
+                        fprintf(f, " %.1f", samples[j][i].mem_total_mb);
+                fprintf(f, "\n");
+        }
+        if (fclose(f) != 0)
+                return -EIO;
+
+        if (asprintf(&path, "%s/%s.gp", dir, t->name) < 0)
+                return -ENOMEM;
+        f = fopen(path, "we");
+        free(path);
+        if (!f)
+                return -errno;
+        fprintf(f,
+                "set terminal pngcairo size 1100,560 noenhanced\n"
+                "set output '%s/%s.png'\n"
+                "set title \"%s (max %llu MB, balloon %s; phase 0)\"\n"
+                "set xlabel 'time (s)'\nset ylabel 'MB'\nset key outside right top\n"
+                "set grid\n"
+                "plot '%s/%s.dat' using 1:2 with filledcurves x1 lc rgb '#dddddd' "
+                "title 'need (anon+shmem+kernel)', \\\n"
+                "     '' using 1:3 with lines lw 1 dt 2 lc rgb '#777777' title 'Committed_AS'",
+                dir, t->name, t->title, (unsigned long long)(t->max_kb / 1024), "model", dir,
+                t->name);
+        for (size_t j = 0; j < np; j++)
+                fprintf(f, ", \\\n     '' using 1:%zu with lines lw 2%s title 'MemTotal %s'",
+                        j + 4, strcmp(pol[j]->name, "default") == 0 ? " dt 2" : "",
+                        pol[j]->name);
+        fprintf(f, "\n");
+        return fclose(f) == 0 ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+                { "out", required_argument, NULL, 'o' },
+                { "check", no_argument, NULL, 'c' },
+                { "speed", required_argument, NULL, 's' },
+                { "phases", required_argument, NULL, 'p' },
+                { "phase", required_argument, NULL, 'f' },
+                { "dt", required_argument, NULL, 'd' },
+                { "policies", required_argument, NULL, 'P' },
+                { "cushion", required_argument, NULL, 'C' },
+                { "psi-free", required_argument, NULL, 'F' },
+                { "psi-latency", required_argument, NULL, 'L' },
+                { "fast-step", required_argument, NULL, 'S' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct sim_options o = { .dt_s = 0.1, .speed_mb_s = 1024 };
+        const char *out = NULL, *only = NULL;
+        const struct sim_policy *pol[MAX_POLICIES];
+        static struct agg res[MAX_TRACES][MAX_POLICIES];
+        struct trace traces[MAX_TRACES];
+        size_t n_traces = 0, np = 0;
+        unsigned phases = 10;
+        double phase0 = 0; /* --phase: one run, the first tick at this time */
+        bool check = false, failed = false;
+        char err[512];
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'o': out = optarg; break;
+                case 'c': check = true; break;
+                case 's': o.speed_mb_s = atof(optarg); break;
+                case 'p': phases = (unsigned)atoi(optarg); break;
+                case 'f': phase0 = atof(optarg); phases = 1; break;
+                case 'd': o.dt_s = atof(optarg); break;
+                case 'P': only = optarg; break;
+                case 'C': proto_cushion_mb = atof(optarg); break;
+                case 'F': proto_psi_free_mb = atof(optarg); break;
+                case 'L': proto_latency_s = atof(optarg); break;
+                case 'S': proto_step_mb = atof(optarg); break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_mb_s <= 0) {
+                usage(stderr);
+                return 2;
+        }
+        policies_init();
+        for (size_t j = 0; j < n_policies; j++)
+                if (wanted(only, policies[j].name))
+                        pol[np++] = &policies[j];
+        for (int i = optind; i < argc && n_traces < MAX_TRACES; i++) {
+                if (trace_load(argv[i], &traces[n_traces], err, sizeof(err)) < 0) {
+                        fprintf(stderr, "selfballoon-sim: %s\n", err);
+                        return 2;
+                }
+                n_traces++;
+        }
+
+        printf("Balloon %.0f MB/s, step %.1f s, interval %u s, %u tick phases "
+               "(held: mean over phases; the rest: worst phase)\n\n",
+               o.speed_mb_s, o.dt_s, policies[0].settings.interval_s, phases);
+        printf("Guest models: ");
+        for (size_t i = 0; i < n_traces; i++) {
+                struct guest_model g;
+
+                model_init(&traces[i], &g);
+                printf("%s%s %llu MB max, totalreserve %llu kB, min/low watermark %llu/%llu kB",
+                       i ? "; " : "", traces[i].name,
+                       (unsigned long long)(traces[i].max_kb / 1024),
+                       (unsigned long long)g.totalreserve_kb, (unsigned long long)g.wmark_min_kb,
+                       (unsigned long long)g.wmark_low_kb);
+        }
+        printf("\n\n");
+        printf("| trace | policy | held %% of max | short s | short MB*s | worst MB "
+               "| OOM phases | recover s | extra wake-ups |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (size_t i = 0; i < n_traces; i++) {
+                const struct trace *t = &traces[i];
+                size_t n = sim_steps(t, &o);
+                struct sim_sample *samples[MAX_POLICIES] = { 0 };
+
+                for (size_t j = 0; j < np; j++) {
+                        struct agg *a = &res[i][j];
+                        double held = 0;
+                        char rec[16];
+
+                        if (out && !(samples[j] = calloc(n, sizeof(**samples)))) {
+                                fprintf(stderr, "selfballoon-sim: out of memory\n");
+                                return 1;
+                        }
+                        for (unsigned k = 0; k < phases; k++) {
+                                struct sim_metrics m;
+                                struct sim_options ok = o;
+
+                                ok.phase_s = phase0 + (double)pol[j]->settings.interval_s * k / phases;
+                                if (sim_run(t, pol[j], &ok, &m, k == 0 ? samples[j] : NULL,
+                                            k == 0 ? n : 0) < 0) {
+                                        fprintf(stderr, "selfballoon-sim: %s: cannot run\n",
+                                                t->name);
+                                        return 1;
+                                }
+                                held += m.held_pct;
+                                a->violations += m.violations;
+                                a->oom_phases += m.ooms > 0;
+                                if (m.short_s > a->worst.short_s)
+                                        a->worst.short_s = m.short_s;
+                                if (m.short_mbs > a->worst.short_mbs)
+                                        a->worst.short_mbs = m.short_mbs;
+                                if (m.worst_mb > a->worst.worst_mb)
+                                        a->worst.worst_mb = m.worst_mb;
+                                if (m.fast_ticks + m.polls > a->extra_wakeups)
+                                        a->extra_wakeups = m.fast_ticks + m.polls;
+                                if (m.recover_s > a->worst.recover_s)
+                                        a->worst.recover_s = m.recover_s;
+                        }
+                        a->worst.held_pct = held / phases;
+                        if (t->n_spikes)
+                                snprintf(rec, sizeof(rec), "%.1f", a->worst.recover_s);
+                        else
+                                snprintf(rec, sizeof(rec), "-");
+                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %llu |\n",
+                               t->name, pol[j]->name, a->worst.held_pct, a->worst.short_s,
+                               a->worst.short_mbs, a->worst.worst_mb, a->oom_phases, phases, rec,
+                               (unsigned long long)a->extra_wakeups);
+                        if (a->violations) {
+                                fprintf(stderr, "FAIL %s/%s: %llu decisions above max or below "
+                                                "the floor\n",
+                                        t->name, pol[j]->name,
+                                        (unsigned long long)a->violations);
+                                failed = true;
+                        }
+                }
+                if (out) {
+                        int r = write_plot(out, t, samples, n, pol, np);
+
+                        if (r < 0) {
+                                fprintf(stderr, "selfballoon-sim: %s: %s\n", out, strerror(-r));
+                                return 1;
+                        }
+                }
+                for (size_t j = 0; j < np; j++)
+                        free(samples[j]);
+        }
+
+        if (check) {
+                size_t s0 = np, s10 = np;
+
+                for (size_t j = 0; j < np; j++) {
+                        if (strcmp(pol[j]->name, "seed-0%") == 0)
+                                s0 = j;
+                        if (strcmp(pol[j]->name, "seed-10%") == 0)
+                                s10 = j;
+                }
+                for (size_t i = 0; s0 < np && s10 < np && i < n_traces; i++)
+                        if (res[i][s10].worst.held_pct + 1e-9 < res[i][s0].worst.held_pct) {
+                                fprintf(stderr, "FAIL %s: seed-10%% holds %.2f %% < seed-0%% %.2f %%\n",
+                                        traces[i].name, res[i][s10].worst.held_pct,
+                                        res[i][s0].worst.held_pct);
+                                failed = true;
+                        }
+        }
+        for (size_t i = 0; i < n_traces; i++)
+                trace_free(&traces[i]);
+        return failed ? 1 : 0;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The guest model and the closed loop. What is modelled, and why:
+ *
+ * - The balloon starts at the toolstack's target and moves toward the
+ *   daemon's target at a fixed speed, both ways, but never above Xen's cap
+ *   (max_pages = target + 1 MiB as libxl sets it). Inflating it cannot take
+ *   pages the guest uses: the driver allocates with __GFP_NORETRY and fails
+ *   rather than OOM, so it stops at need + the min watermark.
+ * - MemTotal = balloon current - a fixed kernel offset (kernel image,
+ *   memmap, memblock reservations: 63116 kB in tests/fixtures/domU-512).
+ * - totalreserve and the watermarks follow the kernel's formulas for the
+ *   size at boot (calculate_totalreserve_pages(), __setup_per_zone_wmarks(),
+ *   init_per_zone_wmark_min()); ballooning changes managed pages but
+ *   recomputes none of them.
+ * - The guest is short when what must stay resident (anon + shmem +
+ *   unreclaimable kernel memory) exceeds MemTotal less the min watermark:
+ *   with no swap and no clean page cache left, that is an OOM kill.
+ * - The policy is the real core, policy_decide(), ticking every interval at
+ *   the given phase. A prototype's fast path models a PSI trigger: the
+ *   kernel stalls (kswapd, direct reclaim) once free memory is below the low
+ *   watermark, the trigger fires psi_latency_s later and then at most once
+ *   per 500 ms window while the stall lasts; after each event the daemon
+ *   re-reads /proc/meminfo every 100 ms for 2 s (a burst of wake-ups under
+ *   pressure only) and raises the target again while free memory is low.
+ */
+#include <errno.h>
+#include <math.h>
+
+#include "sim.h"
+
+#define PAGE_KB 4ULL
+#define DMA_MANAGED_KB 15936ULL /* 3984 pages, as in tests/fixtures/domU-512 */
+#define PSI_WINDOW_S 0.5
+#define FOLLOW_S 2.0 /* re-check for this long after a PSI event */
+#define POLL_S 0.1
+#define EPS 1e-9
+
+static uint64_t isqrt(uint64_t x)
+{
+        uint64_t r = (uint64_t)sqrt((double)x);
+
+        while (r * r > x)
+                r--;
+        while ((r + 1) * (r + 1) <= x)
+                r++;
+        return r;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+        return a > b ? a : b;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+void model_init(const struct trace *t, struct guest_model *ret)
+{
+        uint64_t managed = t->boot_kb > t->kernel_offset_kb ? (t->boot_kb - t->kernel_offset_kb) / PAGE_KB : 1;
+        uint64_t zone[2], min_free_kb, min_pages, mn[2], low[2], high[2], prot[2] = { 0, 0 };
+        uint64_t reserve = 0, wmin = 0, wlow = 0;
+
+        /* x86-64 PV guest up to 4 GiB: DMA and DMA32 */
+        zone[0] = min_u64(DMA_MANAGED_KB / PAGE_KB, managed);
+        zone[1] = managed - zone[0];
+        min_free_kb = isqrt(managed * PAGE_KB * 16);
+        if (min_free_kb < 128)
+                min_free_kb = 128;
+        if (min_free_kb > 262144)
+                min_free_kb = 262144;
+        min_pages = min_free_kb / PAGE_KB;
+        prot[0] = zone[1] / 256; /* lowmem_reserve_ratio[DMA] */
+        for (int z = 0; z < 2; z++) {
+                uint64_t scale;
+
+                mn[z] = min_pages * zone[z] / managed;
+                scale = max_u64(mn[z] / 4, zone[z] * 10 / 10000); /* watermark_scale_factor 10 */
+                low[z] = mn[z] + scale;
+                high[z] = mn[z] + 2 * scale;
+                reserve += min_u64(zone[z], high[z] + prot[z]);
+                wmin += mn[z];
+                wlow += low[z];
+        }
+        *ret = (struct guest_model){
+                .wmark_min_kb = wmin * PAGE_KB,
+                .wmark_low_kb = wlow * PAGE_KB,
+                .totalreserve_kb = reserve * PAGE_KB,
+        };
+}
+
+size_t sim_steps(const struct trace *t, const struct sim_options *o)
+{
+        return (size_t)(trace_end(t) / o->dt_s + 0.5);
+}
+
+static double need_kb(const struct trace_point *tp)
+{
+        return tp->anon_kb + tp->shmem_kb + tp->kernel_kb;
+}
+
+/* One decision of the real core; returns the balloon target to set. */
+static double decide(const struct trace *t, const struct sim_policy *p,
+                     const struct guest_model *g, struct sb_policy_state *st,
+                     const struct trace_point *tp, double current, double target, bool fast,
+                     struct sim_metrics *m)
+{
+        struct sb_observation obs = {
+                .mem_total_kb = (uint64_t)(current - (double)t->kernel_offset_kb),
+                .committed_as_kb = (uint64_t)(tp->committed_as_kb +
+                                              (p->count_kernel ? tp->kernel_kb : 0)),
+                .totalreserve_kb = g->totalreserve_kb,
+                .max_kb = t->max_kb,
+                .balloon_current_kb = (uint64_t)current,
+        };
+        struct sb_decision d;
+        double tk;
+
+        if (policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d) < 0 || !d.balloon)
+                return target;
+        if (d.target_kb > obs.max_kb || d.target_kb < d.floor_target_kb ||
+            d.tgt_pages < d.floor_pages)
+                m->violations++;
+        tk = (double)d.target_kb;
+        if (fast) {
+                /* Committed_AS lags tmpfs and slab: ask for a step more */
+                if (tk < current + p->fast_step_mb * 1024)
+                        tk = current + p->fast_step_mb * 1024;
+                if (tk > (double)t->max_kb)
+                        tk = (double)t->max_kb;
+                if (tk < target) /* the fast path only ever raises */
+                        tk = target;
+        }
+        return tk;
+}
+
+int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_options *o,
+            struct sim_metrics *ret, struct sim_sample *samples, size_t n_samples)
+{
+        struct guest_model g;
+        struct sb_policy_state st;
+        struct sim_metrics m = { 0 };
+        size_t steps = sim_steps(t, o);
+        double current = (double)t->boot_kb, target = current;
+        double offset = (double)t->kernel_offset_kb, interval = p->settings.interval_s;
+        double next_tick = fmod(o->phase_s, interval), step_kb = o->speed_mb_s * 1024 * o->dt_s;
+        double psi_free, stall_since = -1, next_fire = 0, held = 0;
+        double follow_until = -1, next_poll = 0;
+        double rec[SIM_MAX_SPIKES] = { 0 };
+        bool was_short = false;
+
+        if (steps == 0 || o->dt_s <= 0 || interval <= 0)
+                return -EINVAL;
+        model_init(t, &g);
+        psi_free = p->psi_free_mb > 0 ? p->psi_free_mb * 1024 : (double)g.wmark_low_kb;
+        policy_state_init(&st);
+        for (size_t i = 0; i < steps; i++) {
+                double now = (double)i * o->dt_s, later = now + o->dt_s;
+                double need, want, sh;
+                struct trace_point tp;
+                bool regular, fast = false;
+
+                trace_at(t, now, &tp);
+                need = need_kb(&tp);
+                regular = now + EPS >= next_tick;
+                if (p->fast_path) {
+                        bool low = current - offset - need < psi_free;
+
+                        if (low && stall_since < 0) {
+                                stall_since = now;
+                                next_fire = fmax(next_fire, now + p->psi_latency_s);
+                        } else if (!low) {
+                                stall_since = -1;
+                        }
+                        if (low && now + EPS >= next_fire) {
+                                /* the trigger: once per window at most */
+                                fast = true;
+                                next_fire = now + PSI_WINDOW_S;
+                                follow_until = now + FOLLOW_S;
+                                next_poll = now + POLL_S;
+                        } else if (now < follow_until && now + EPS >= next_poll) {
+                                /* after an event, look again every POLL_S for a while:
+                                 * wake-ups under pressure only, never when idle */
+                                m.polls++;
+                                fast = low;
+                                next_poll = now + POLL_S;
+                        }
+                }
+                if (regular) {
+                        target = decide(t, p, &g, &st, &tp, current, target, false, &m);
+                        next_tick += interval;
+                        m.ticks++;
+                } else if (fast) {
+                        target = decide(t, p, &g, &st, &tp, current, target, true, &m);
+                        m.fast_ticks++;
+                }
+
+                want = target < (double)t->cap_kb ? target : (double)t->cap_kb;
+                if (want > current) {
+                        current = fmin(want, current + step_kb);
+                } else if (want < current) {
+                        double lowest = need + (double)g.wmark_min_kb + offset;
+                        double nc = fmax(want, current - step_kb);
+
+                        if (nc < lowest)
+                                nc = lowest < current ? lowest : current;
+                        current = nc;
+                }
+
+                trace_at(t, later, &tp);
+                sh = need_kb(&tp) - (current - offset - (double)g.wmark_min_kb);
+                held += current;
+                if (sh > 0) {
+                        m.short_s += o->dt_s;
+                        m.short_mbs += sh / 1024 * o->dt_s;
+                        if (sh / 1024 > m.worst_mb)
+                                m.worst_mb = sh / 1024;
+                        if (!was_short)
+                                m.ooms++;
+                        for (size_t k = 0; k < t->n_spikes; k++)
+                                if (later > t->spike_s[k] &&
+                                    (k + 1 == t->n_spikes || later <= t->spike_s[k + 1]))
+                                        rec[k] = later - t->spike_s[k];
+                }
+                was_short = sh > 0;
+                if (samples && i < n_samples)
+                        samples[i] = (struct sim_sample){
+                                .t_s = later,
+                                .need_mb = need_kb(&tp) / 1024,
+                                .committed_mb = tp.committed_as_kb / 1024,
+                                .mem_total_mb = (current - offset) / 1024,
+                                .target_mb = target / 1024,
+                        };
+        }
+        m.held_pct = held / (double)steps / (double)t->max_kb * 100;
+        for (size_t k = 0; k < t->n_spikes; k++)
+                if (rec[k] > m.recover_s)
+                        m.recover_s = rec[k];
+        *ret = m;
+        return 0;
+}
