@@ -1,0 +1,1144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""selfballoond against the real xenstored, connected as guest 5 (not dom0).
+
+    test_daemon.py SELFBALLOOND [NAME-SUBSTRING...]
+
+Each test gets its own xenstored (xsharness), /local/domain/5 laid out as
+libxl does (memory/target read-only for the guest, data/ guest-writable)
+and its own copy of the fixture tree tests/fixtures/domU-512, a real PV
+domU's /proc and /sys, which the daemon reads through --root. While the
+daemon is connected, guest 5's nodes are read as dom0: a bridge serves one
+client at a time.
+
+Expected targets are never copied from the daemon's output: expect() computes
+them from the fixture's files with the seed's arithmetic in Python and checks
+that `selfballoond --replay -` agrees before a test relies on the value.
+
+In a fixture tree nothing moves the balloon: target_kb is a plain file. The
+one test that needs a balloon that follows its target uses MockBalloonDriver
+(a stand-in for the kernel's driver; nothing real can run there).
+
+Run by `meson test daemon` (suite integration); needs XSSHIM and XSBRIDGE
+in the environment. Prints 'N passed, N failed'; exits non-zero on any
+failure.
+"""
+
+import inspect
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+from xsharness import XenstoreHarness
+
+DAEMON = None  # argv[1]
+FIXTURE = os.environ.get('SB_FIXTURE') or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'domU-512')
+
+DOMID = 5
+DOM = f'/local/domain/{DOMID}'
+NO_XENSTORE = 99  # a guest whose bridge is never started: xs_open fails
+STATIC_MAX_KB = 786432  # the fixture's xenstore.txt
+XS_TARGET_KB = 524288
+TICK_MS = 150
+TICK = TICK_MS / 1000.0
+
+BALLOON = 'sys/devices/system/xen_memory/xen_memory0'
+TARGET_FILE = f'{BALLOON}/target_kb'
+CURRENT_FILE = f'{BALLOON}/info/current_kb'
+RUNSTATE = 'run/selfballoond'
+PUB_KEYS = ['target_kb', 'goal_kb', 'floor_kb', 'backend', 'status']
+GRANT_HINT = (f'xenstore-chmod /local/domain/{DOMID}/memory/target '
+              f'n0 b{DOMID}')
+REPLAY_HEADER = 't_s,target_kb,goal_kb,floor_kb,frontswap_target_pages'
+
+# selfballoond: <level>: <text> [FIELD=value ...]
+LOG_RE = re.compile(r'^selfballoond: (\w+): (.*?)(?: \[([A-Z_]+=[^\]]*)\])?$')
+
+
+# ---- checks ---------------------------------------------------------------
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise AssertionError(f'{what}: got {got!r}, want {want!r}')
+
+
+def wait_until(pred, timeout, what):
+    """pred() truthy within timeout, else AssertionError(what)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout}s: {what}')
+        time.sleep(0.02)
+
+
+# ---- the seed's arithmetic, independently -----------------------------------
+
+def totalreserve_kb(zoneinfo):
+    """calculate_totalreserve_pages(): per zone the largest lowmem reserve
+    (the "protection" array) plus the high watermark, at most the zone's
+    managed pages; summed, in kB (4 KiB pages)."""
+    total = 0
+    zone = None
+    for line in zoneinfo.splitlines():
+        f = line.split()
+        if line.startswith('Node '):
+            if zone:
+                total += min(zone['max'] + zone['high'], zone['managed'])
+            zone = {'max': 0, 'high': 0, 'managed': 0}
+        elif zone is not None and len(f) == 2 and f[0] in ('high', 'managed'):
+            zone[f[0]] = int(f[1])
+        elif zone is not None and f and f[0] == 'protection:':
+            zone['max'] = max(int(x) for x in
+                              re.findall(r'\d+', line.split(':', 1)[1]))
+    if zone:
+        total += min(zone['max'] + zone['high'], zone['managed'])
+    return total * 4
+
+
+def seed_decision(mem_total_kb, committed_as_kb, totalreserve_kb_, max_kb,
+                  current_kb, reserved_mb=None, first_mem_total_kb=None,
+                  down=8, up=1):
+    """selfballoon_process() in 4 KiB pages, as the replay prints it.
+    reserved_mb None: the default, 10 % of the first MemTotal, in MB."""
+    cur = mem_total_kb // 4
+    first = (first_mem_total_kb or mem_total_kb) // 4
+    if reserved_mb is None:
+        reserved_mb = (first * 10 // 100) // 256
+    reserve = totalreserve_kb_ // 4
+    goal = committed_as_kb // 4 + reserve + reserved_mb * 256
+    if cur > goal:
+        tgt = cur - (cur - goal) // down
+    elif cur < goal:
+        tgt = cur + (goal - cur) // up
+    else:
+        tgt = cur
+    max_p = max_kb // 4
+    useful = max(max_p - reserve, 0)
+    mb = 256  # pages per MB
+    if useful < 16 * mb:
+        floor = max_p
+    elif useful < 64 * mb:
+        floor = reserve + 16 * mb + (useful - 16 * mb) // 2
+    elif useful < 512 * mb:
+        floor = reserve + 40 * mb + (useful - 40 * mb) // 8
+    else:
+        floor = reserve + 99 * mb + (useful - 99 * mb) // 32
+    tgt = max(tgt, floor)
+    target = min(tgt + max(current_kb // 4 - cur, 0), max_p)
+    return {'target_kb': target * 4, 'goal_kb': goal * 4,
+            'floor_kb': floor * 4, 'reserved_mb': reserved_mb}
+
+
+def replay(readings, config_text=None):
+    """The daemon's own --replay for one row of readings: (header, line)."""
+    cols = ['mem_total_kb', 'committed_as_kb', 'totalreserve_kb', 'max_kb',
+            'balloon_current_kb']
+    text = ','.join(cols) + '\n' + ','.join(str(readings[c])
+                                             for c in cols) + '\n'
+    argv = [DAEMON, '--replay', '-']
+    with tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+        if config_text is not None:
+            conf.write(config_text)
+            conf.flush()
+            argv += ['--config', conf.name]
+        p = subprocess.run(argv, input=text, capture_output=True, text=True,
+                           timeout=10)
+    eq(p.returncode, 0, f'--replay exit status ({p.stderr.strip()})')
+    lines = p.stdout.splitlines()
+    eq(len(lines), 2, 'replay output lines')
+    return lines[0], lines[1]
+
+
+# ---- the fixture tree -------------------------------------------------------
+
+class Tree:
+    """A private, writable copy of the fixture root."""
+
+    def __init__(self, base):
+        self.root = os.path.join(base, 'root')
+        shutil.copytree(FIXTURE, self.root, symlinks=True)
+        for d, dirs, files in os.walk(self.root):
+            for n in dirs + files:
+                p = os.path.join(d, n)
+                os.chmod(p, os.stat(p).st_mode | 0o200)
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def read(self, rel):
+        with open(self.path(rel)) as f:
+            return f.read()
+
+    def write(self, rel, text):
+        """Atomically (rename), so a reader never sees half a file."""
+        tmp = self.path(rel) + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.replace(tmp, self.path(rel))
+
+    def read_int(self, rel):
+        return int(self.read(rel).strip())
+
+    @property
+    def target_kb(self):
+        # The daemon writes a fixture's target_kb with O_TRUNC then write():
+        # a reader can land in between (sysfs has no such moment).
+        for _ in range(200):
+            text = self.read(TARGET_FILE)
+            if text:
+                return int(text)
+            time.sleep(0.001)
+        raise AssertionError(f'{TARGET_FILE} stays empty')
+
+    @property
+    def current_kb(self):
+        return self.read_int(CURRENT_FILE)
+
+    def meminfo(self, key):
+        m = re.search(rf'^{re.escape(key)}:\s+(\d+) kB$',
+                      self.read('proc/meminfo'), re.M)
+        return int(m.group(1))
+
+    def set_meminfo(self, key, kb):
+        text, n = re.subn(rf'^({re.escape(key)}:\s+)\d+( kB)$',
+                          lambda m: f'{m.group(1)}{kb}{m.group(2)}',
+                          self.read('proc/meminfo'), flags=re.M)
+        eq(n, 1, f'{key} lines in meminfo')
+        self.write('proc/meminfo', text)
+
+    def readings(self, max_kb=STATIC_MAX_KB):
+        return {'mem_total_kb': self.meminfo('MemTotal'),
+                'committed_as_kb': self.meminfo('Committed_AS'),
+                'totalreserve_kb': totalreserve_kb(self.read('proc/zoneinfo')),
+                'max_kb': max_kb,
+                'balloon_current_kb': self.current_kb}
+
+    def record_path(self):
+        return self.path(f'{RUNSTATE}/start-target')
+
+    def has_record(self):
+        return os.path.exists(self.record_path())
+
+
+def expect(tree, reserved_mb=None, config_text=None, first_mem_total_kb=None):
+    """The target for the tree's current readings: Python's seed arithmetic,
+    checked against the daemon's --replay of the same readings."""
+    r = tree.readings()
+    d = seed_decision(r['mem_total_kb'], r['committed_as_kb'],
+                      r['totalreserve_kb'], r['max_kb'],
+                      r['balloon_current_kb'], reserved_mb=reserved_mb,
+                      first_mem_total_kb=first_mem_total_kb)
+    if first_mem_total_kb is None:
+        header, line = replay(r, config_text)
+        eq(header, REPLAY_HEADER, 'replay header')
+        eq(line.split(',')[1:4],
+           [str(d['target_kb']), str(d['goal_kb']), str(d['floor_kb'])],
+           f'--replay against the Python arithmetic for {r}')
+    return d
+
+
+# ---- the daemon ---------------------------------------------------------------
+
+class Daemon:
+    """selfballoond on a tree, as guest DOMID by default; its stderr lines
+    are collected by a thread and parsed."""
+
+    def __init__(self, xs, tree, base, *args, config='', domid=DOMID,
+                 env=None, tick_ms=TICK_MS, argv0=None, capture_stdout=False):
+        self.tree = tree
+        self.config_path = os.path.join(base, f'selfballoon-{id(self)}.conf')
+        if isinstance(config, str):
+            with open(self.config_path, 'w') as f:
+                f.write(config)
+        argv = [DAEMON, '--root', tree.root, '--config', self.config_path,
+                '--log=console']
+        if tick_ms:
+            argv += ['--tick-ms', str(tick_ms)]
+        argv += list(args)
+        if argv0:
+            argv = argv0 + argv
+        self.argv = argv
+        self._lines = []
+        self._out = []
+        self._lock = threading.Lock()
+        self.proc = xs.spawn(argv, domid=domid, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.pid = self.proc.pid
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stderr,
+                                                      self._lines),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stdout,
+                                                      self._out),
+                             daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, stream, into):
+        for raw in iter(stream.readline, b''):
+            with self._lock:
+                into.append((time.monotonic(),
+                             raw.decode(errors='replace').rstrip('\n')))
+
+    def lines(self):
+        with self._lock:
+            return [l for _, l in self._lines]
+
+    def stdout(self):
+        with self._lock:
+            return [l for _, l in self._out]
+
+    def log(self):
+        return '\n'.join(self.lines())
+
+    def matching(self, regex, level=None):
+        r = re.compile(regex)
+        out = []
+        for l in self.lines():
+            m = LOG_RE.match(l)
+            if m and (level is None or m.group(1) == level) and \
+                    r.search(m.group(2)):
+                out.append(l)
+        return out
+
+    def count(self, regex, level=None):
+        return len(self.matching(regex, level))
+
+    def wait_log(self, regex, timeout=5.0, level=None):
+        return wait_until(lambda: self.matching(regex, level), timeout,
+                          f'log line /{regex}/\n--- daemon log:\n{self.log()}')
+
+    def decisions(self, after=None):
+        """Every decision entry: dict of its fields (ints where numeric);
+        with after, only those logged after the first line matching it."""
+        out = []
+        lines = self.lines()
+        if after is not None:
+            first = self.matching(after)
+            check(first, f'no line /{after}/')
+            lines = lines[lines.index(first[0]) + 1:]
+        for l in lines:
+            m = LOG_RE.match(l)
+            if not m or not m.group(3) or 'SELFBALLOON_TARGET_KB=' not in \
+                    m.group(3):
+                continue
+            f = dict(kv.split('=', 1) for kv in m.group(3).split(' '))
+            out.append({k: int(v) if v.isdigit() else v for k, v in f.items()})
+        return out
+
+    def wait_target(self, kb, timeout=5.0):
+        """The sysfs target_kb file holds kb."""
+        return wait_until(lambda: self.tree.target_kb == kb, timeout,
+                          f'sysfs target_kb == {kb} (is '
+                          f'{self.tree.target_kb})\n--- daemon log:\n'
+                          f'{self.log()}')
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=5.0):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f'daemon did not exit within {timeout}s\n'
+                                 f'--- daemon log:\n{self.log()}')
+        for t in self._threads:
+            t.join(2)
+        return rc
+
+    def stop(self, timeout=5.0):
+        self.signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+
+def run_once(xs, tree, base, *args, domid=DOMID, config='', timeout=10):
+    """A short-lived selfballoond (--once, --restore, refusals): rc, stdout
+    lines, stderr lines."""
+    d = Daemon(xs, tree, base, *args, domid=domid, config=config,
+               tick_ms=None)
+    rc = d.wait(timeout)
+    return rc, d.stdout(), d.lines()
+
+
+def guest5(xs):
+    xs.setup_domain(DOMID, static_max_kb=STATIC_MAX_KB, target_kb=XS_TARGET_KB)
+    return xs.start_guest(DOMID)
+
+
+def data(xs):
+    """data/selfballoon/ as dom0 sees it: {key: value}, {} when absent."""
+    base = f'{DOM}/data/selfballoon'
+    if not xs.exists(base):
+        return {}
+    return {k: xs.read(f'{base}/{k}') for k in xs.ls(base)}
+
+
+def xs_target(xs):
+    return int(xs.read(f'{DOM}/memory/target'))
+
+
+def guest_writes(xs):
+    """Writes the guest sent (relative paths; dom0's setup uses absolute)."""
+    return [l for l in xs.trace_requests()
+            if l.startswith('IN ') and re.search(r' WRITE \((memory|data)/', l)]
+
+
+class MockBalloonDriver:
+    """MOCK of the kernel's balloon driver on the fixture files (nothing real
+    can run in a fixture tree): when target_kb changes, info/current_kb
+    becomes the target and MemTotal in proc/meminfo moves by the same delta,
+    as if Xen had granted or taken the pages at once."""
+
+    def __init__(self, tree, period=0.01):
+        self.tree = tree
+        self.period = period
+        self.seen = []  # (monotonic time, target) for every change followed
+        self._stop = threading.Event()
+        self._last = tree.target_kb
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.period):
+            try:
+                text = self.tree.read(TARGET_FILE)
+                target = int(text)
+            except (OSError, ValueError):
+                continue  # caught between O_TRUNC and write(): next time
+            if target == self._last:
+                continue
+            delta = target - self.tree.current_kb
+            self.tree.set_meminfo('MemTotal',
+                                  self.tree.meminfo('MemTotal') + delta)
+            self.tree.write(CURRENT_FILE, f'{target}\n')
+            self._last = target
+            self.seen.append((time.monotonic(), target))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+
+
+# ---- 1, 2: EACCES, the sysfs fallback, the grant ---------------------------
+
+def test_eacces_falls_back_to_sysfs(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: data(xs).get('status') == 'running', 5,
+               f'data/selfballoon/status running; log:\n{d.log()}')
+    time.sleep(8 * TICK)  # more ticks: the hint must still be there once
+    check(d.alive(), f'daemon died:\n{d.log()}')
+
+    hints = [l for l in d.lines() if GRANT_HINT in l]
+    eq(len(hints), 1, f'lines with the grant hint "{GRANT_HINT}"')
+    check(hints[0].startswith('selfballoond: warning: '),
+          f'hint not at warning level: {hints[0]}')
+    check(any('ERROR (EACCES' in l for l in xs.trace_requests()),
+          'xenstored never answered EACCES')
+    eq(tree.target_kb, want['target_kb'], 'sysfs target_kb')
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target (must be untouched)')
+    eq(data(xs), {'target_kb': str(want['target_kb']),
+                  'goal_kb': str(want['goal_kb']),
+                  'floor_kb': str(want['floor_kb']),
+                  'backend': 'sysfs', 'status': 'running'},
+       'data/selfballoon/')
+    for k in PUB_KEYS:  # written as the guest, not as dom0
+        eq(xs.get_perms(f'{DOM}/data/selfballoon/{k}')[0], f'n{DOMID}',
+           f'owner of data/selfballoon/{k}')
+    dec = d.decisions()
+    eq(len(dec), 1, 'decision entries (one per changed target)')
+    eq(dec[0]['SELFBALLOON_BACKEND'], 'sysfs', 'decision backend')
+    eq(dec[0]['SELFBALLOON_MAX_KB'], STATIC_MAX_KB, 'max from static-max')
+    eq(d.stop(), 0, 'exit status on SIGTERM')
+
+
+def test_grant_takes_effect_on_reload(xs, base):
+    """After the grant, the daemon's writes land in memory/target. The
+    automatic retry comes a minute after the refusal; a reload makes it count
+    at once (manager_reload), which is what this test uses."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_log(re.escape(GRANT_HINT), level='warning')
+    d.wait_target(want['target_kb'])
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target before the grant')
+
+    xs.grant_target(DOMID)
+    d.signal(signal.SIGHUP)
+    d.wait_log(r'memory/target is writable now: using xenstore',
+               level='notice')
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    wait_until(lambda: data(xs).get('backend') == 'xenstore', 5,
+               f'data backend xenstore; log:\n{d.log()}')
+    check(any(re.search(rf' WRITE \(memory/target {want["target_kb"]}\)', l)
+              for l in guest_writes(xs)),
+          'no guest WRITE of memory/target in the trace')
+    time.sleep(5 * TICK)
+    eq(d.count(r'memory/target is writable now'), 1, 'GRANTED messages')
+    eq(len([l for l in d.lines() if GRANT_HINT in l]), 1, 'grant hints')
+    eq(data(xs)['target_kb'], str(want['target_kb']), 'data target_kb')
+    eq(data(xs)['status'], 'running', 'data status')
+    eq(xs_target(xs), want['target_kb'], 'memory/target stays')
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_grant_takes_effect_on_restart(xs, base):
+    """Granted before the daemon starts: xenstore from the first tick, no
+    hint; and the sysfs file is left alone."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    eq(d.stop(), 0, 'first daemon exit status')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs restored by the first daemon')
+
+    xs.grant_target(DOMID)
+    d2 = Daemon(xs, tree, base)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d2.log()}')
+    wait_until(lambda: data(xs).get('backend') == 'xenstore', 5,
+               f'data backend xenstore; log:\n{d2.log()}')
+    time.sleep(4 * TICK)
+    eq([l for l in d2.lines() if GRANT_HINT in l], [], 'hint after a grant')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb (xenstore used)')
+    dec = d2.decisions()
+    eq([x['SELFBALLOON_BACKEND'] for x in dec], ['xenstore'],
+       'decision backends')
+    eq(d2.stop(), 0, 'exit status')
+    # the restore goes through the backend in use: memory/target
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target restored at stop')
+    eq(data(xs).get('status'), 'stopped', 'data status')
+
+
+# ---- 3: the toolstack's target is a ceiling ---------------------------------
+
+def test_external_target_is_ceiling(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    ceiling = want['target_kb'] - 23756  # below the decision, above floor
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: data(xs).get('target_kb') == str(want['target_kb']),
+               5, 'data target_kb')
+
+    xs.write(f'{DOM}/memory/target', str(ceiling))  # = xl mem-set
+    line = d.wait_log(rf'the toolstack set memory/target to {ceiling} kB',
+                      level='notice')[0]
+    check(f'SELFBALLOON_CEILING_KB={ceiling}' in line,
+          f'ceiling field: {line}')
+    d.wait_target(ceiling)
+    time.sleep(6 * TICK)
+    later = d.decisions(after=r'the toolstack set memory/target')
+    eq([x['SELFBALLOON_TARGET_KB'] for x in later], [ceiling],
+       'decisions after the ceiling')
+    for x in later:
+        check(x['SELFBALLOON_TARGET_KB'] <= ceiling,
+              f'target {x["SELFBALLOON_TARGET_KB"]} above the ceiling')
+    eq(tree.target_kb, ceiling, 'sysfs target under the ceiling')
+    eq(data(xs)['target_kb'], str(ceiling), 'data target_kb')
+    eq(xs_target(xs), ceiling, "the toolstack's memory/target is kept")
+    eq(d.count(r'the toolstack set memory/target'), 1, 'ceiling messages')
+
+    # The next toolstack value replaces it: above the decision, it no
+    # longer holds the target down.
+    xs.write(f'{DOM}/memory/target', str(STATIC_MAX_KB))
+    d.wait_log(rf'the toolstack set memory/target to {STATIC_MAX_KB} kB')
+    d.wait_target(want['target_kb'])
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_ceiling_with_xenstore_backend(xs, base):
+    """Granted: the daemon writes memory/target itself; its own writes must
+    not count as the toolstack's, an xl mem-set must."""
+    guest5(xs)
+    xs.grant_target(DOMID)
+    tree = Tree(base)
+    want = expect(tree)
+    ceiling = want['target_kb'] - 10000
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    time.sleep(4 * TICK)
+    eq(d.count(r'the toolstack set memory/target'), 0,
+       "ceiling messages for the daemon's own writes")
+
+    xs.write(f'{DOM}/memory/target', str(ceiling))
+    d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
+    time.sleep(6 * TICK)
+    eq(xs_target(xs), ceiling, 'memory/target under the ceiling')
+    later = d.decisions(after=r'the toolstack set memory/target')
+    eq([x['SELFBALLOON_TARGET_KB'] for x in later], [ceiling],
+       'decisions after the ceiling')
+    for x in later:
+        check(x['SELFBALLOON_TARGET_KB'] <= ceiling,
+              f'target {x["SELFBALLOON_TARGET_KB"]} above the ceiling')
+    eq(d.count(r'the toolstack set memory/target'), 1, 'ceiling messages')
+    eq(data(xs)['target_kb'], str(ceiling), 'data target_kb')
+    eq(d.stop(), 0, 'exit status')
+
+
+# ---- 4: xenstore lost and back -------------------------------------------------
+
+def test_xenstore_lost_and_back(xs, base):
+    """The connection drops while the balloon moves (MockBalloonDriver):
+    the daemon keeps ballooning through sysfs, then reconnects, republishes
+    data/ and watches memory/target again."""
+    guest5(xs)
+    tree = Tree(base)
+    first = tree.readings()
+    mock = MockBalloonDriver(tree)
+    try:
+        d = Daemon(xs, tree, base)
+        wait_until(lambda: len(mock.seen) >= 2, 5,
+                   f'the balloon moving; log:\n{d.log()}')
+        wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+
+        xs.stop_guest(DOMID)
+        t_lost = time.monotonic()
+        d.wait_log(r'xenstore connection lost', level='warning')
+        time.sleep(6 * TICK)
+        moved = [t for when, t in mock.seen if when > t_lost]
+        check(len(moved) >= 3, f'only {len(moved)} sysfs targets while '
+              f'xenstore was away:\n{d.log()}')
+        xs.rm(f'{DOM}/data/selfballoon')  # to see it republished
+
+        mock.stop()  # let the decision settle before checking data/
+        time.sleep(3 * TICK)
+        settled = tree.target_kb
+        xs.start_guest(DOMID)
+        d.wait_log(rf'xenstore connection back \(domid {DOMID}\)',
+                   level='notice')
+        wait_until(lambda: set(data(xs)) == set(PUB_KEYS), 5,
+                   f'data/selfballoon/ republished; log:\n{d.log()}')
+        got = data(xs)
+        eq(got['target_kb'], str(settled), 'republished target_kb')
+        eq((got['backend'], got['status']), ('sysfs', 'running'),
+           'republished backend, status')
+        eq(d.count(r'xenstore connection lost'), 1, 'lost messages')
+
+        # every decision is the seed's arithmetic of its own logged readings
+        for x in d.decisions():
+            want = seed_decision(x['SELFBALLOON_MEMTOTAL_KB'],
+                                 x['SELFBALLOON_COMMITTED_AS_KB'],
+                                 x['SELFBALLOON_TOTALRESERVE_KB'],
+                                 x['SELFBALLOON_MAX_KB'],
+                                 x['SELFBALLOON_CURRENT_KB'],
+                                 first_mem_total_kb=first['mem_total_kb'])
+            eq(x['SELFBALLOON_TARGET_KB'], want['target_kb'],
+               f'decision {x}')
+
+        # watching again: a toolstack write is a ceiling
+        ceiling = settled - 4096
+        xs.write(f'{DOM}/memory/target', str(ceiling))
+        d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
+        d.wait_target(ceiling)
+        eq(d.stop(), 0, 'exit status')
+    finally:
+        mock.stop()
+
+
+def test_xenstore_lost_while_steady(xs, base):
+    """The same with nothing changing (the common case: an idle guest): the
+    loss must still be noticed, and data/ and the watch come back."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+
+    xs.stop_guest(DOMID)
+    time.sleep(4 * TICK)
+    xs.rm(f'{DOM}/data/selfballoon')
+    xs.start_guest(DOMID)
+    wait_until(lambda: set(data(xs)) == set(PUB_KEYS), 4,
+               f'data/selfballoon/ republished after the bridge came back; '
+               f'log:\n{d.log()}')
+    d.wait_log(rf'xenstore connection back \(domid {DOMID}\)', timeout=1)
+    eq(data(xs)['target_kb'], str(want['target_kb']), 'data target_kb')
+    ceiling = want['target_kb'] - 4096
+    xs.write(f'{DOM}/memory/target', str(ceiling))
+    d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
+    d.wait_target(ceiling)
+    eq(d.stop(), 0, 'exit status')
+
+
+# ---- 5: sd_notify ------------------------------------------------------------------
+
+class NotifySocket:
+    def __init__(self, base):
+        self.path = os.path.join(base, 'notify')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.msgs = []  # (monotonic, [assignments])
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._hook = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def on_message(self, hook):
+        """hook(assignments) runs in the receiving thread, at arrival."""
+        self._hook = hook
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                m = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            items = m.decode().split('\n')
+            if self._hook:
+                self._hook(items)
+            with self._lock:
+                self.msgs.append((time.monotonic(), items))
+
+    def items(self):
+        with self._lock:
+            return [i for _, m in self.msgs for i in m]
+
+    def messages(self):
+        with self._lock:
+            return [m for _, m in self.msgs]
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+def test_notify_socket(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    n = NotifySocket(base)
+    at_ready = []
+    n.on_message(lambda items: at_ready.append(tree.target_kb)
+                 if 'READY=1' in items and not at_ready else None)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=n.path, WATCHDOG_USEC='2000000')
+        env.pop('WATCHDOG_PID', None)
+        d = Daemon(xs, tree, base, env=env)
+        wait_until(lambda: 'READY=1' in n.items(), 5,
+                   f'READY=1; got {n.messages()}; log:\n{d.log()}')
+        eq(at_ready, [want['target_kb']],
+           'sysfs target when READY=1 arrived (the first tick came first)')
+        status = (f'STATUS=target {want["target_kb"]} kB, goal '
+                  f'{want["goal_kb"]} kB, floor {want["floor_kb"]} kB, '
+                  'backend sysfs, running')
+        wait_until(lambda: n.items().count(status) >= 3, 5,
+                   f'three "{status}"; got {n.messages()[-3:]}')
+        # tick 150 ms <= WatchdogSec/2: the ping rides on every tick
+        wait_until(lambda: n.items().count('WATCHDOG=1') >= 3, 5,
+                   f'repeated WATCHDOG=1; got {n.messages()}')
+        msgs = n.messages()
+        first_ready = next(i for i, m in enumerate(msgs) if 'READY=1' in m)
+        check(any(i.startswith('STATUS=') for m in msgs[first_ready:]
+                  for i in m), 'no STATUS= after READY=1')
+
+        before = len(n.messages())
+        d.signal(signal.SIGHUP)
+        d.wait_log(r'^reloaded ', level='info')
+        wait_until(lambda: any('READY=1' in m
+                               for m in n.messages()[before:]), 5,
+                   'READY=1 after the reload')
+        after = n.messages()[before:]
+        i_rel = next((i for i, m in enumerate(after) if 'RELOADING=1' in m),
+                     None)
+        check(i_rel is not None, f'no RELOADING=1 on SIGHUP: {after}')
+        check(any(x.startswith('MONOTONIC_USEC=') for x in after[i_rel]),
+              f'RELOADING=1 without MONOTONIC_USEC: {after[i_rel]}')
+        check(any('READY=1' in m for m in after[i_rel + 1:]),
+              f'no READY=1 after RELOADING=1: {after}')
+
+        before = len(n.messages())
+        eq(d.stop(), 0, 'exit status')
+        time.sleep(0.2)
+        check(any('STOPPING=1' in m for m in n.messages()[before:]),
+              f'no STOPPING=1 on SIGTERM: {n.messages()[before:]}')
+    finally:
+        n.close()
+
+
+def test_notify_watchdog_between_ticks(xs, base):
+    """A tick longer than WatchdogSec/2: separate WATCHDOG=1 pings, every
+    WatchdogSec/2; WATCHDOG_PID naming the daemon itself is honoured."""
+    guest5(xs)
+    tree = Tree(base)
+    n = NotifySocket(base)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=n.path, WATCHDOG_USEC='400000')
+        # exec keeps the pid: WATCHDOG_PID=$$ is the daemon's own pid
+        d = Daemon(xs, tree, base, env=env, tick_ms=10000,
+                   argv0=['sh', '-c', 'WATCHDOG_PID=$$ exec "$@"', 'sh'])
+        wait_until(lambda: 'READY=1' in n.items(), 5, 'READY=1')
+        t0 = time.monotonic()
+        time.sleep(1.5)
+        pings = [t for t, m in n.msgs if m == ['WATCHDOG=1'] and t > t0]
+        check(len(pings) >= 5, f'{len(pings)} WATCHDOG=1 pings in 1.5 s '
+              f'with WatchdogSec=0.4s (want one per 0.2 s): {n.messages()}')
+        eq(len([m for m in n.messages() if any(x.startswith('STATUS=')
+                                               for x in m)]), 1,
+           'STATUS= lines (one tick in 10 s)')
+        d.stop()
+    finally:
+        n.close()
+
+
+def test_notify_watchdog_other_pid(xs, base):
+    """WATCHDOG_PID of another process: this one must not ping."""
+    guest5(xs)
+    tree = Tree(base)
+    n = NotifySocket(base)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=n.path, WATCHDOG_USEC='400000',
+                   WATCHDOG_PID='1')
+        d = Daemon(xs, tree, base, env=env)
+        wait_until(lambda: 'READY=1' in n.items(), 5, 'READY=1')
+        time.sleep(1.0)
+        eq([m for m in n.messages() if 'WATCHDOG=1' in m], [],
+           'pings for another pid')
+        d.stop()
+    finally:
+        n.close()
+
+
+# ---- 6: restoring the start target ------------------------------------------------
+
+def test_sigterm_restores_start_target(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    eq(tree.read(f'{RUNSTATE}/start-target'),
+       f'sysfs_target_kb={XS_TARGET_KB}\nxenstore_target_kb={XS_TARGET_KB}\n',
+       'start record')
+    wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+    eq(d.stop(), 0, 'exit status on SIGTERM')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb after SIGTERM')
+    check(not tree.has_record(), 'start record left after the restore')
+    eq(data(xs).get('status'), 'stopped', 'data status')
+    eq(d.count(rf'^restored the start target {XS_TARGET_KB} kB$',
+               level='notice'), 1, 'restored messages')
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target')
+
+
+def test_sigint_restores_start_target(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    d.signal(signal.SIGINT)
+    eq(d.wait(), 0, 'exit status on SIGINT')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb after SIGINT')
+    check(not tree.has_record(), 'start record left')
+
+
+def test_sigkill_then_restore(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    d.signal(signal.SIGKILL)
+    d.wait()
+    eq(tree.target_kb, want['target_kb'], 'target after SIGKILL (no restore)')
+
+    # a restart keeps the record of the real start, not what it finds now
+    d2 = Daemon(xs, tree, base)
+    d2.wait_log(r'^started')
+    time.sleep(3 * TICK)
+    eq(tree.read(f'{RUNSTATE}/start-target').splitlines()[0],
+       f'sysfs_target_kb={XS_TARGET_KB}', 'record after a restart')
+    d2.signal(signal.SIGKILL)
+    d2.wait()
+
+    rc, out, err = run_once(xs, tree, base, '--restore')
+    eq(rc, 0, f'--restore exit status ({err})')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb after --restore')
+    check(not tree.has_record(), 'record left after --restore')
+    check(any(re.search(rf'restored the start target {XS_TARGET_KB} kB', l)
+              for l in err), f'restore message: {err}')
+    eq(data(xs).get('status'), 'stopped', 'data status after --restore')
+
+    tree.write(TARGET_FILE, '400000\n')  # nothing to restore: left alone
+    rc, out, err = run_once(xs, tree, base, '--restore')
+    eq(rc, 0, f'--restore without a record ({err})')
+    check(any(re.search(r'no start target recorded', l) for l in err),
+          f'--restore does not say there is nothing: {err}')
+    eq(tree.target_kb, 400000, 'target touched without a record')
+
+
+# ---- 7: one instance; --dry-run -------------------------------------------------
+
+def test_second_instance_refused(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    rc, out, err = run_once(xs, tree, base, domid=NO_XENSTORE)
+    eq(rc, 1, f'second instance exit status ({err})')
+    errors = [l for l in err if l.startswith('selfballoond: error: ')]
+    eq(len(errors), 1, f'error lines: {err}')
+    check(f'(pid {d.pid})' in errors[0], f'message names pid {d.pid}: '
+          f'{errors[0]}')
+    check(d.alive(), 'the first instance died')
+    eq(tree.read(f'{RUNSTATE}/lock').strip(), str(d.pid), 'lock holder')
+    eq(d.stop(), 0, 'first instance exit status')
+    eq(tree.target_kb, XS_TARGET_KB, 'restored by the first instance')
+
+
+def test_dry_run_writes_nothing(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    before = {rel: tree.read(rel) for rel in (TARGET_FILE, CURRENT_FILE,
+                                              'proc/meminfo')}
+    d = Daemon(xs, tree, base, '--dry-run')
+    line = d.wait_log(rf'^dry run: target {want["target_kb"]} kB',
+                      level='info')[0]
+    check('SELFBALLOON_BACKEND=none' in line, f'backend field: {line}')
+    # it did reach xenstore as guest 5 (static-max read), it only wrote nothing
+    d.wait_log(rf'^started \(dry run: nothing will be written\): PV guest, '
+               rf'domid {DOMID}, .* max {STATIC_MAX_KB} kB')
+    time.sleep(6 * TICK)
+    eq(d.count(r'^dry run: target '), 1, 'dry-run decision entries')
+    for rel, text in before.items():
+        eq(tree.read(rel), text, rel)
+    check(not os.path.exists(tree.path('run')), 'dry run created run/')
+    eq(data(xs), {}, 'data/selfballoon/ after a dry run')
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target')
+    eq(guest_writes(xs), [], 'xenstore writes by a dry run')
+    eq(d.stop(), 0, 'exit status')
+    for rel, text in before.items():
+        eq(tree.read(rel), text, f'{rel} after the dry run stopped')
+    check(not os.path.exists(tree.path('run')), 'run/ after stop')
+    eq(guest_writes(xs), [], 'xenstore writes at stop')
+
+
+# ---- 8: refusals ----------------------------------------------------------------
+
+def _refusal(xs, base, tree, status, regex, target=True):
+    rc, out, err = run_once(xs, tree, base, domid=NO_XENSTORE)
+    eq(rc, status, f'exit status ({err})')
+    errors = [l for l in err if l.startswith('selfballoond: error: ')]
+    eq(len(errors), 1, f'error lines: {err}')
+    check(re.search(regex, errors[0]), f'message /{regex}/: {errors[0]}')
+    eq(len(err), 1, f'one clear message, not {len(err)} lines: {err}')
+    eq(out, [], 'stdout')
+    if target:
+        eq(tree.target_kb, XS_TARGET_KB, 'target_kb after a refusal')
+    check(not tree.has_record(), 'a start record after a refusal')
+
+
+def test_refuses_dom0(xs, base):
+    tree = Tree(base)
+    tree.write('proc/xen/capabilities', 'control_d\n')
+    _refusal(xs, base, tree, 3, r'dom0')
+
+
+def test_refuses_without_balloon(xs, base):
+    tree = Tree(base)
+    shutil.rmtree(tree.path('sys/devices/system/xen_memory'))
+    _refusal(xs, base, tree, 4, r'without the balloon driver', target=False)
+
+
+def test_refuses_outside_xen(xs, base):
+    tree = Tree(base)
+    for rel in ('sys/devices/system/xen_memory', 'sys/hypervisor',
+                'proc/xen'):
+        shutil.rmtree(tree.path(rel))
+    _refusal(xs, base, tree, 4, r'not running as a Xen guest', target=False)
+
+
+# ---- 9: reload ----------------------------------------------------------------------
+
+def test_reload(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    zero = expect(tree, reserved_mb=0,
+                  config_text='[selfballoon]\nreserved_mb = 0\n')
+    check(zero['target_kb'] != want['target_kb'], 'test needs a change')
+    d = Daemon(xs, tree, base, config='[selfballoon]\nreserved_mb = 10%\n')
+    d.wait_target(want['target_kb'])
+
+    with open(d.config_path, 'w') as f:
+        f.write('[selfballoon]\nreserved_mb = 0\n')
+    d.signal(signal.SIGHUP)
+    d.wait_log(rf'^reloaded {re.escape(d.config_path)}$', level='info')
+    d.wait_target(zero['target_kb'])
+    wait_until(lambda: data(xs).get('goal_kb') == str(zero['goal_kb']), 5,
+               'data goal_kb after the reload')
+
+    # garbage: refused as a whole, with file:line; line 3 is the bad one,
+    # line 2 alone would change the target back
+    with open(d.config_path, 'w') as f:
+        f.write('[selfballoon]\nreserved_mb = 10%\ninterval = soon\n')
+    d.signal(signal.SIGHUP)
+    line = d.wait_log(r'reload refused, keeping the old settings',
+                      level='error')[0]
+    check(f'{d.config_path}:3:' in line, f'file:line in {line}')
+    time.sleep(5 * TICK)
+    check(d.alive(), 'daemon died on a bad reload')
+    eq(tree.target_kb, zero['target_kb'], 'target after a refused reload')
+    eq(d.decisions(after=r'reload refused'), [],
+       'decisions after a refused reload')
+    eq([x['SELFBALLOON_TARGET_KB'] for x in d.decisions(after=r'^reloaded ')],
+       [zero['target_kb']], 'decisions after the good reload')
+    eq(data(xs)['goal_kb'], str(zero['goal_kb']), 'data goal_kb')
+    eq(d.stop(), 0, 'exit status')
+
+
+# ---- 10: a balloon that cannot grow --------------------------------------------
+
+def test_stall(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    tree.set_meminfo('Committed_AS', 600000)  # goal above what the guest has
+    want = expect(tree)
+    current = tree.current_kb
+    check(want['target_kb'] > current, 'test needs a target above current')
+    d = Daemon(xs, tree, base)
+    line = d.wait_log(r'the balloon cannot grow', level='warning',
+                      timeout=10 * TICK + 3)[0]
+    for piece in (f'target {want["target_kb"]} kB',
+                  f'has held {current} kB for 3 ticks',
+                  f'xl mem-max {DOMID} {STATIC_MAX_KB // 1024}m'):
+        check(piece in line, f'"{piece}" not in {line}')
+    wait_until(lambda: data(xs).get('status') == 'stalled', 3,
+               f'data status stalled: {data(xs)}')
+    d.wait_target(current, timeout=2)
+    t_stall = time.monotonic()
+    seen = set()
+    while time.monotonic() - t_stall < 10 * TICK:
+        seen.add(tree.target_kb)
+        time.sleep(0.01)
+    eq(seen, {current}, 'sysfs targets after the stall')
+    eq(d.count(r'the balloon cannot grow'), 1, 'stall warnings')
+    decs = [x['SELFBALLOON_TARGET_KB'] for x in d.decisions()]
+    eq(decs, [want['target_kb'], current], 'decisions')
+    eq(data(xs)['target_kb'], str(current), 'data target_kb')
+    d.stop()
+
+
+# ---- 11: --once ---------------------------------------------------------------------
+
+def test_once_matches_replay(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    header, line = replay(tree.readings())
+    want = expect(tree)
+    rc, out, err = run_once(xs, tree, base, '--once')
+    eq(rc, 0, f'--once exit status ({err})')
+    eq(out, [header, line], '--once stdout against --replay')
+    eq(header, REPLAY_HEADER, 'header')
+    eq(tree.target_kb, want['target_kb'], '--once writes the target')
+    check(tree.has_record(), '--once is no daemon stop: the record stays')
+    eq(data(xs).get('target_kb'), str(want['target_kb']), 'data target_kb')
+
+
+# ---- the arithmetic the tests rely on ----------------------------------------------
+
+def test_fixture_arithmetic(_xs, base):
+    """The brief's numbers for the fixture, from the files themselves."""
+    tree = Tree(base)
+    r = tree.readings()
+    eq(r, {'mem_total_kb': 461172, 'committed_as_kb': 5128,
+           'totalreserve_kb': 5692, 'max_kb': 786432,
+           'balloon_current_kb': 524288}, 'fixture readings')
+    eq(int(tree.read('xenstore.txt').split()[0]), STATIC_MAX_KB,
+       'static-max in xenstore.txt')
+    d = expect(tree)
+    eq(d['reserved_mb'], 45, 'default reserve (10 % of MemTotal)')
+    eq(tree.target_kb, XS_TARGET_KB, 'fixture target_kb')
+
+
+# ---- runner -------------------------------------------------------------------------
+
+def main():
+    global DAEMON
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    DAEMON = os.path.abspath(sys.argv[1])
+    only = sys.argv[2:]
+    tests = [(n, f) for n, f in globals().items()
+             if n.startswith('test_') and inspect.isfunction(f)]
+    passed = failed = 0
+    t_all = time.monotonic()
+    for name, fn in tests:
+        if only and not any(o in name for o in only):
+            continue
+        t0 = time.monotonic()
+        base = tempfile.mkdtemp(prefix='sbd-')
+        try:
+            with XenstoreHarness() as xs:
+                try:
+                    fn(xs, base)
+                except BaseException:
+                    sys.stdout.write(_failure_context(xs))
+                    raise
+            passed += 1
+            print(f'ok   {name} ({(time.monotonic() - t0) * 1000:.0f} ms)')
+        except Exception:
+            failed += 1
+            print(f'FAIL {name}')
+            traceback.print_exc(file=sys.stdout)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        sys.stdout.flush()
+    print(f'{passed} passed, {failed} failed '
+          f'({time.monotonic() - t_all:.1f} s)')
+    return 1 if failed or not passed else 0
+
+
+def _failure_context(xs):
+    """The guest's side of the xenstore trace (connections that sent a
+    relative path), without the test's own dom0 polling."""
+    try:
+        trace = xs.trace_requests()
+        guest = {l.split()[1] for l in trace
+                 if l.startswith('IN ') and re.search(r' \((?!/)\S', l)}
+        lines = [l[:300] for l in trace if l.split()[1] in guest][-25:]
+        return ('--- last guest lines of the xenstore trace\n' +
+                '\n'.join(lines) + '\n')
+    except (OSError, IndexError):
+        return ''
+
+
+if __name__ == '__main__':
+    sys.exit(main())
