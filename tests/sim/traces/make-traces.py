@@ -161,6 +161,34 @@ def slab():
     return t
 
 
+def issue7(name, mb, rate, chunked):
+    """Issue 7's real-guest cases, one per trace (traces/issue7/): the 1 GiB
+    busybox guest settled at the floor, then memhog (malloc 16 MB, touch it,
+    next) or one malloc, at rate MB/s, from t = 240.3 s. With --phase 0 the
+    next tick comes 4.7 s after the start, with --phase 0.7 0.4 s after."""
+    t = Trace("issue7/" + name, "issue 7 case %s, 1 GiB busybox" % name, GIB1,
+              "Issue 7 real-guest case: %d MB %s at %d MB/s." %
+              (mb, "in 16 MB chunks" if chunked else "in one malloc", rate))
+    t.set(0, c=6, a=1.5, s=4, k=24)
+    s = 240.3
+    t.spikes.append(s)
+    t.set(s)
+    for i in range(int(mb // 16) if chunked else 1):
+        size = 16 if chunked else mb
+        st = s + i * 16 / rate
+        t.add(st, c=size)
+        t.add(st + size / rate, a=size, k=size / 512)
+    t.set(s + 40)
+    t.add(s + 40, c=-mb, a=-mb, k=-mb / 512)  # memhog exits
+    t.set(300)
+    return t
+
+
 if __name__ == "__main__":
     for make in (idle, growth, sudden, batch, tmpfs, slab):
         make().write()
+    os.makedirs(os.path.join(HERE, "issue7"), exist_ok=True)
+    issue7("once128-100", 128, 100, False).write()
+    for mb in (128, 256, 512):
+        for rate in (20, 100):
+            issue7("chunks%d-%d" % (mb, rate), mb, rate, True).write()
