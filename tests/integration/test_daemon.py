@@ -76,6 +76,16 @@ def eq(got, want, what):
         raise AssertionError(f'{what}: got {got!r}, want {want!r}')
 
 
+class Skip(Exception):
+    """The test cannot run against this daemon (reason in the message)."""
+
+
+def daemon_knows(env_name):
+    """Whether the daemon binary mentions a test-only environment knob."""
+    with open(DAEMON, 'rb') as f:
+        return env_name.encode() in f.read()
+
+
 def wait_until(pred, timeout, what):
     """pred() truthy within timeout, else AssertionError(what)."""
     deadline = time.monotonic() + timeout
@@ -141,9 +151,11 @@ def seed_decision(mem_total_kb, committed_as_kb, totalreserve_kb_, max_kb,
     else:
         floor = reserve + 99 * mb + (useful - 99 * mb) // 32
     tgt = max(tgt, floor)
-    target = min(tgt + max(current_kb // 4 - cur, 0), max_p)
+    offset = max(current_kb // 4 - cur, 0)  # balloon scale - MemTotal's
+    target = min(tgt + offset, max_p)
     return {'target_kb': target * 4, 'goal_kb': goal * 4,
-            'floor_kb': floor * 4, 'reserved_mb': reserved_mb}
+            'floor_kb': floor * 4, 'reserved_mb': reserved_mb,
+            'floor_target_kb': min(floor + offset, max_p) * 4}
 
 
 def replay(readings, config_text=None):
@@ -405,14 +417,17 @@ def guest_writes(xs):
 
 class MockBalloonDriver:
     """MOCK of the kernel's balloon driver on the fixture files (nothing real
-    can run in a fixture tree): when target_kb changes, info/current_kb
-    becomes the target and MemTotal in proc/meminfo moves by the same delta,
-    as if Xen had granted or taken the pages at once."""
+    can run in a fixture tree): it moves info/current_kb to target_kb, and
+    MemTotal in proc/meminfo by the same delta, as if Xen had granted or
+    taken the pages at once; cap_kb plays Xen's cap (xl mem-max): the
+    balloon grows no further, and reaches on when the cap is raised, as the
+    kernel's balloon worker keeps trying."""
 
-    def __init__(self, tree, period=0.01):
+    def __init__(self, tree, period=0.01, cap_kb=None):
         self.tree = tree
         self.period = period
-        self.seen = []  # (monotonic time, target) for every change followed
+        self.cap_kb = cap_kb
+        self.seen = []  # (monotonic time, target) for every new target
         self._stop = threading.Event()
         self._last = tree.target_kb
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -421,18 +436,19 @@ class MockBalloonDriver:
     def _run(self):
         while not self._stop.wait(self.period):
             try:
-                text = self.tree.read(TARGET_FILE)
-                target = int(text)
+                target = int(self.tree.read(TARGET_FILE))
             except (OSError, ValueError):
                 continue  # caught between O_TRUNC and write(): next time
-            if target == self._last:
+            if target != self._last:
+                self._last = target
+                self.seen.append((time.monotonic(), target))
+            have = self.tree.current_kb
+            want = target if self.cap_kb is None else min(target, self.cap_kb)
+            if want == have:
                 continue
-            delta = target - self.tree.current_kb
             self.tree.set_meminfo('MemTotal',
-                                  self.tree.meminfo('MemTotal') + delta)
-            self.tree.write(CURRENT_FILE, f'{target}\n')
-            self._last = target
-            self.seen.append((time.monotonic(), target))
+                                  self.tree.meminfo('MemTotal') + want - have)
+            self.tree.write(CURRENT_FILE, f'{want}\n')
 
     def stop(self):
         self._stop.set()
@@ -536,6 +552,32 @@ def test_grant_takes_effect_on_restart(xs, base):
     eq(data(xs).get('status'), 'stopped', 'data status')
 
 
+def test_grant_taken_by_timed_retry(xs, base):
+    """Needs a test knob: the xenstore retry interval (a minute) in ms.
+    No reload, no restart: the grant is found by the retry alone."""
+    knob = 'SELFBALLOOND_TEST_XS_RETRY_MS'
+    if not daemon_knows(knob):
+        raise Skip(f'the daemon has no {knob} knob')
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base, env=dict(os.environ, **{knob: '500'}))
+    d.wait_log(re.escape(GRANT_HINT), level='warning')
+    time.sleep(1.6)
+    tries = [l for l in guest_writes(xs) if 'WRITE (memory/target' in l]
+    check(3 <= len(tries) <= 5, f'{len(tries)} xenstore tries in about '
+          f'1.6 s with a retry every 0.5 s: {tries}')
+    eq(len([l for l in d.lines() if GRANT_HINT in l]), 1, 'grant hints')
+    xs.grant_target(DOMID)
+    d.wait_log(r'memory/target is writable now: using xenstore',
+               level='notice', timeout=2)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 2,
+               'memory/target written')
+    wait_until(lambda: data(xs).get('backend') == 'xenstore', 2,
+               'data backend xenstore')
+    d.stop()
+
+
 # ---- 3: the toolstack's target is a ceiling ---------------------------------
 
 def test_external_target_is_ceiling(xs, base):
@@ -602,6 +644,65 @@ def test_ceiling_with_xenstore_backend(xs, base):
     eq(d.count(r'the toolstack set memory/target'), 1, 'ceiling messages')
     eq(data(xs)['target_kb'], str(ceiling), 'data target_kb')
     eq(d.stop(), 0, 'exit status')
+
+
+def test_ceiling_below_floor(xs, base):
+    """A toolstack target below the floor: the daemon steps aside (writes
+    nothing) and says so once."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    low = want['floor_target_kb'] - 91412
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    xs.write(f'{DOM}/memory/target', str(low))
+    d.wait_log(rf"^the toolstack's target {low} kB is below the floor "
+               rf"{want['floor_target_kb']} kB: leaving the balloon to the "
+               r"toolstack$", level='warning')
+    time.sleep(6 * TICK)
+    eq(d.count(r'is below the floor'), 1, 'below-floor warnings')
+    eq(d.decisions(after=r'the toolstack set memory/target'), [],
+       'decisions under a ceiling below the floor')
+    eq(tree.target_kb, want['target_kb'], 'sysfs target_kb (not written)')
+    eq(xs_target(xs), low, 'memory/target')
+    eq(d.stop(), 0, 'exit status')
+
+
+# ---- backends forced by the configuration ---------------------------------------
+
+def test_backend_sysfs_never_writes_memory_target(xs, base):
+    guest5(xs)
+    xs.grant_target(DOMID)  # even when it could
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base, config='[selfballoon]\nbackend = sysfs\n')
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+    time.sleep(4 * TICK)
+    eq(data(xs)['backend'], 'sysfs', 'data backend')
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target')
+    eq(d.stop(), 0, 'exit status')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs restored')
+    eq([l for l in guest_writes(xs) if 'memory/target' in l], [],
+       'memory/target writes with backend = sysfs')
+    eq([l for l in d.lines() if GRANT_HINT in l], [], 'grant hint')
+
+
+def test_backend_xenstore_denied(xs, base):
+    """backend = xenstore without the grant: no sysfs fallback, one error
+    per target, not one per tick."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base, config='[selfballoon]\nbackend = xenstore\n')
+    d.wait_log(rf'^cannot set the balloon target to {want["target_kb"]} kB '
+               r'through xenstore: Permission denied$', level='error')
+    time.sleep(6 * TICK)
+    eq(d.count(r'cannot set the balloon target'), 1, 'write-failure errors')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb (no fallback)')
+    eq(xs_target(xs), XS_TARGET_KB, 'memory/target')
+    check(d.alive(), 'daemon died')
+    d.stop()
 
 
 # ---- 4: xenstore lost and back -------------------------------------------------
@@ -901,6 +1002,29 @@ def test_sigkill_then_restore(xs, base):
     eq(tree.target_kb, 400000, 'target touched without a record')
 
 
+def test_read_failure_gives_back_start_target(xs, base):
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    os.rename(tree.path('proc/meminfo'), tree.path('proc/meminfo.away'))
+    d.wait_log(r'^cannot read /proc/meminfo: No such file or directory; '
+               r'holding the balloon where it is$', level='error')
+    d.wait_log(r'^still cannot read /proc/meminfo: giving the guest back its '
+               rf'start target {XS_TARGET_KB} kB$', level='warning')
+    d.wait_target(XS_TARGET_KB)
+    time.sleep(5 * TICK)
+    eq(d.count(r'cannot read /proc/meminfo'), 2,
+       'read-failure messages (one error, one warning, then quiet)')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target while blind')
+    check(tree.has_record(), 'the start record is kept while running')
+    os.rename(tree.path('proc/meminfo.away'), tree.path('proc/meminfo'))
+    d.wait_log(r'^/proc/meminfo readable again', level='notice')
+    d.wait_target(want['target_kb'])
+    eq(d.stop(), 0, 'exit status')
+
+
 # ---- 7: one instance; --dry-run -------------------------------------------------
 
 def test_second_instance_refused(xs, base):
@@ -1055,6 +1179,69 @@ def test_stall(xs, base):
     d.stop()
 
 
+def test_stall_probe_on_reload_after_cap_raised(xs, base):
+    """Capped by Xen (MockBalloonDriver with cap_kb), stalled; the admin
+    raises the cap and reloads: the next tick probes with the full target,
+    the balloon grows, and the daemon says so."""
+    guest5(xs)
+    tree = Tree(base)
+    tree.set_meminfo('Committed_AS', 600000)
+    want = expect(tree)
+    current = tree.current_kb
+    mock = MockBalloonDriver(tree, cap_kb=current)
+    try:
+        d = Daemon(xs, tree, base)
+        d.wait_log(r'the balloon cannot grow', level='warning',
+                   timeout=10 * TICK + 3)
+        d.wait_target(current, timeout=2)
+        wait_until(lambda: data(xs).get('status') == 'stalled', 3,
+                   'data status stalled')
+        mock.cap_kb = None  # xl mem-max
+        time.sleep(4 * TICK)
+        eq(tree.current_kb, current, 'no probe before the minute is up')
+        d.signal(signal.SIGHUP)
+        d.wait_log(rf'^the balloon grows again \(now {want["target_kb"]} '
+                   r'kB\)$', level='notice')
+        wait_until(lambda: data(xs).get('status') == 'running', 3,
+                   f'data status running: {data(xs)}')
+        check(want['target_kb'] in [t for _, t in mock.seen],
+              f'probe target {want["target_kb"]} never written: '
+              f'{mock.seen}')
+        eq(d.count(r'the balloon cannot grow'), 1, 'stall warnings')
+        d.stop()
+    finally:
+        mock.stop()
+
+
+def test_stall_probe_timed(xs, base):
+    """Needs a test knob: the probe interval (a minute) in milliseconds."""
+    knob = 'SELFBALLOOND_TEST_STALL_PROBE_MS'
+    if not daemon_knows(knob):
+        raise Skip(f'the daemon has no {knob} knob')
+    guest5(xs)
+    tree = Tree(base)
+    tree.set_meminfo('Committed_AS', 600000)
+    want = expect(tree)
+    current = tree.current_kb
+    d = Daemon(xs, tree, base, env=dict(os.environ, **{knob: '600'}))
+    d.wait_log(r'the balloon cannot grow', level='warning',
+               timeout=10 * TICK + 3)
+    d.wait_target(current, timeout=2)
+    seen = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2.0:
+        t = tree.target_kb
+        if not seen or seen[-1] != t:
+            seen.append(t)
+        time.sleep(0.005)
+    probes = seen.count(want['target_kb'])
+    check(2 <= probes <= 4, f'{probes} probes in 2 s at one per 0.6 s: '
+          f'{seen}')
+    check(set(seen) == {current, want['target_kb']}, f'targets: {seen}')
+    eq(d.count(r'the balloon cannot grow'), 1, 'stall warnings')
+    d.stop()
+
+
 # ---- 11: --once ---------------------------------------------------------------------
 
 def test_once_matches_replay(xs, base):
@@ -1098,7 +1285,7 @@ def main():
     only = sys.argv[2:]
     tests = [(n, f) for n, f in globals().items()
              if n.startswith('test_') and inspect.isfunction(f)]
-    passed = failed = 0
+    passed = failed = skipped = 0
     t_all = time.monotonic()
     for name, fn in tests:
         if only and not any(o in name for o in only):
@@ -1114,6 +1301,9 @@ def main():
                     raise
             passed += 1
             print(f'ok   {name} ({(time.monotonic() - t0) * 1000:.0f} ms)')
+        except Skip as e:
+            skipped += 1
+            print(f'skip {name}: {e}')
         except Exception:
             failed += 1
             print(f'FAIL {name}')
@@ -1122,7 +1312,7 @@ def main():
             shutil.rmtree(base, ignore_errors=True)
         sys.stdout.flush()
     print(f'{passed} passed, {failed} failed '
-          f'({time.monotonic() - t_all:.1f} s)')
+          f'({skipped} skipped, {time.monotonic() - t_all:.1f} s)')
     return 1 if failed or not passed else 0
 
 
