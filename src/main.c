@@ -266,6 +266,14 @@ static uint64_t now_usec(void)
 
 static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
+/* Timer sources fire once; each firing schedules the next. */
+static int rearm(sd_event_source *s, uint64_t usec)
+{
+        int r = sd_event_source_set_time_relative(s, usec);
+
+        return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 /* The xenstore fd changes when the connection comes back: follow it. */
 static void sync_watch_source(struct daemon *d)
 {
@@ -311,7 +319,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         else
                 sd_notifyf(0, "STATUS=readings failed: %s%s", strerror(-r),
                            d->ping_in_tick ? "\nWATCHDOG=1" : "");
-        return sd_event_source_set_time_relative(s, d->tick_usec);
+        return rearm(s, d->tick_usec);
 }
 
 static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
@@ -319,7 +327,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
         struct daemon *d = userdata;
 
         sd_notify(0, "WATCHDOG=1");
-        return sd_event_source_set_time_relative(s, d->watchdog_usec / 2);
+        return rearm(s, d->watchdog_usec / 2);
 }
 
 static void set_intervals(struct daemon *d)
@@ -329,10 +337,13 @@ static void set_intervals(struct daemon *d)
         /* one wake-up per tick when the watchdog allows it */
         d->ping_in_tick = d->watchdog_usec && d->tick_usec <= d->watchdog_usec / 2;
         if (d->tick)
-                (void)sd_event_source_set_time_relative(d->tick, d->tick_usec);
-        if (d->watchdog)
-                (void)sd_event_source_set_enabled(d->watchdog,
-                                                  d->ping_in_tick ? SD_EVENT_OFF : SD_EVENT_ON);
+                (void)rearm(d->tick, d->tick_usec);
+        if (d->watchdog) {
+                if (d->ping_in_tick)
+                        (void)sd_event_source_set_enabled(d->watchdog, SD_EVENT_OFF);
+                else
+                        (void)rearm(d->watchdog, d->watchdog_usec / 2);
+        }
 }
 
 static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
