@@ -902,7 +902,8 @@ def test_notify_watchdog_between_ticks(xs, base):
         # exec keeps the pid: WATCHDOG_PID=$$ is the daemon's own pid
         d = Daemon(xs, tree, base, env=env, tick_ms=10000,
                    argv0=['sh', '-c', 'WATCHDOG_PID=$$ exec "$@"', 'sh'])
-        wait_until(lambda: 'READY=1' in n.items(), 5, 'READY=1')
+        wait_until(lambda: 'READY=1' in n.items(), 5,
+                   f'READY=1; got {n.messages()}; log:\n{d.log()}')
         t0 = time.monotonic()
         time.sleep(1.5)
         pings = [t for t, m in n.msgs if m == ['WATCHDOG=1'] and t > t0]
@@ -925,7 +926,8 @@ def test_notify_watchdog_other_pid(xs, base):
         env = dict(os.environ, NOTIFY_SOCKET=n.path, WATCHDOG_USEC='400000',
                    WATCHDOG_PID='1')
         d = Daemon(xs, tree, base, env=env)
-        wait_until(lambda: 'READY=1' in n.items(), 5, 'READY=1')
+        wait_until(lambda: 'READY=1' in n.items(), 5,
+                   f'READY=1; got {n.messages()}; log:\n{d.log()}')
         time.sleep(1.0)
         eq([m for m in n.messages() if 'WATCHDOG=1' in m], [],
            'pings for another pid')
