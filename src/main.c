@@ -59,7 +59,8 @@ static void usage(FILE *f)
                 "      --restore        give the guest back the target recorded at start\n"
                 "      --log=TARGET     console or journal (default: journal under systemd)\n"
                 "      --root=DIR       testing: read /proc, /sys and /run below DIR\n"
-                "      --tick-ms=MS     testing: tick every MS milliseconds\n"
+                "      --tick-ms=MS     testing: tick every MS milliseconds, all the daemon's\n"
+                "                       waits sped up alike\n"
                 "  -h, --help           show this help and exit\n"
                 "      --version        show the version and exit\n"
                 "\n"
@@ -264,6 +265,20 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
+/*
+ * The manager's clock. --tick-ms speeds the daemon's whole clock up by
+ * interval/tick, so its minute-long waits (the xenstore retry, the growth
+ * probe) stay the same number of ticks in a test as in production.
+ */
+static uint64_t daemon_now(const struct daemon *d)
+{
+        uint64_t interval_ms = d->cfg.settings.interval_s * 1000ULL;
+
+        if (!d->opt->tick_ms)
+                return now_usec();
+        return now_usec() / d->opt->tick_ms * interval_ms;
+}
+
 static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 
 /* Timer sources fire once; each firing schedules the next. */
@@ -291,7 +306,7 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
 {
         struct daemon *d = userdata;
 
-        manager_process_watch(d->m, now_usec());
+        manager_process_watch(d->m, daemon_now(d));
         sync_watch_source(d);
         return 0;
 }
@@ -302,7 +317,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         struct tick_result t;
         int r;
 
-        r = manager_tick(d->m, now_usec(), &t);
+        r = manager_tick(d->m, daemon_now(d), &t);
         sync_watch_source(d);
         if (r == 0 && !d->ready) {
                 d->ready = true;
@@ -507,7 +522,7 @@ static int run_daemon(const struct options *o)
         }
         if (make_manager(o, root_fd, &d.cfg, missing, &d.m) < 0)
                 return EXIT_RUNTIME;
-        r = manager_start(d.m, now_usec());
+        r = manager_start(d.m, daemon_now(&d));
         if (r != 0) {
                 manager_free(d.m);
                 return start_exit_code(r);
