@@ -121,7 +121,7 @@ on_crash = "destroy"
 EOF
 	if [ "$GUEST" = systemd ]; then
 		[ -n "$SYSDISK" ] || { echo "FAIL no systemd root disk in dom0" >"$R/verdict"; return; }
-		echo "disk = [ \"format=raw,vdev=xvda,access=rw,target=$SYSDISK\" ]" >>"$cfg"
+		echo "disk = [ \"format=raw,vdev=xvda,access=rw,script=/e2e/block-e2e,target=$SYSDISK\" ]" >>"$cfg"
 	fi
 	cp "$cfg" "$R/domU.cfg"
 	DOMID= DP=

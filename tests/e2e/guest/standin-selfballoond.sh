@@ -3,7 +3,8 @@
 # the e2e plumbing while the real binary is not ready. Same command line:
 #   selfballoond --config FILE [--log=console] [--once | --restore]
 # --once prints "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages".
-# Policy (roughly the seed's): goal = Committed_AS + zone reserve + reserved_mb;
+# Policy (roughly the seed's): goal = Committed_AS (+ Shmem, SUnreclaim, page
+# tables, kernel stacks) + zone reserve + reserved_mb;
 # down hysteresis 8, up 1; piecewise floor; writes sysfs target_kb, or xenstore
 # memory/target once that is writable; says so once when growth stalls at the cap;
 # SIGTERM/--restore puts the start target back.
@@ -48,7 +49,9 @@ stall=0 last_cur=0 said_stall=0
 tick() {
 	cur=$(meminfo MemTotal)
 	reserve=$(awk '$1=="high"{h+=$2} END{print h*4}' /proc/zoneinfo)
-	goal=$(( $(meminfo Committed_AS) + reserve + reserved_kb ))
+	# Unlike the seed, also count what Committed_AS misses and cannot be reclaimed:
+	# tmpfs/initramfs pages (Shmem), unreclaimable slab, page tables, kernel stacks.
+	goal=$(( $(awk '$1~/^(Committed_AS|Shmem|SUnreclaim|PageTables|KernelStack):$/{s+=$2} END{print s}' /proc/meminfo) + reserve + reserved_kb ))
 	floor=$(awk -v u=$(( static_max - reserve )) -v r=$reserve 'BEGIN{m=1024;
 		if (u < 16*m) f=u+r; else if (u < 64*m) f=r+16*m+(u-16*m)/2;
 		else if (u < 512*m) f=r+40*m+(u-40*m)/8; else f=r+99*m+(u-99*m)/32; printf "%d", f}')
@@ -68,11 +71,14 @@ tick() {
 		stall=0 said_stall=0
 	fi
 	last_cur=$balloon_cur
-	if [ "${use_xs:-0}" = 0 ] && xenstore-write memory/target "$(xenstore-read memory/target)" 2>/dev/null; then
+	[ "$want" = "$(cat "$B/target_kb")" ] && return
+	# Prefer xenstore once dom0 has granted memory/target: the toolstack then sees the target.
+	if [ "${use_xs:-0}" = 0 ] && xenstore-write memory/target "$want" 2>/dev/null; then
 		use_xs=1
 		log "memory/target is writable: steering through xenstore"
+		return
 	fi
-	[ "$want" != "$(cat "$B/target_kb")" ] && set_target "$want"
+	set_target "$want"
 }
 
 if [ "$mode" = once ]; then
@@ -81,6 +87,7 @@ if [ "$mode" = once ]; then
 	exit 0
 fi
 trap 'restore; exit 0' TERM INT
+trap 'interval=$(ini interval 5); downhys=$(ini down_hysteresis 8); log "reloaded $conf: interval ${interval}s"' HUP
 log "started: interval ${interval}s, start target $start_kb kB, reserved $reserved_kb kB"
 while :; do
 	tick

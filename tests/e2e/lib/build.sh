@@ -119,19 +119,18 @@ copy_with_libs() { # root-for-ldd("" = host) binary dest-root dest-path
 	done
 }
 
-copy_modules() { # dest-root module...
-	local dest=$1 m f
-	shift
+copy_modules() { # dest-root prefix("usr" or "") module...
+	local dest=$1 prefix=$2 m f
+	shift 2
 	for m in "$@"; do
 		for f in $(modprobe -d "$CACHE/pkgroot" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
 			f=${f#"$CACHE/pkgroot"}
-			mkdir -p "$dest/usr$(dirname "$f")"
-			cp "$CACHE/pkgroot$f" "$dest/usr$f"
+			mkdir -p "$dest$prefix$(dirname "$f")"
+			cp "$CACHE/pkgroot$f" "$dest$prefix$f"
 		done
 	done
-	# modules live under usr/lib/modules: a cpio entry "lib/" would shadow merged-usr's lib -> usr/lib.
-	cp "$CACHE/pkgroot/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$dest/usr/lib/modules/$KVER/"
-	depmod -b "$dest/usr" "$KVER"
+	cp "$CACHE/pkgroot/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$dest$prefix/lib/modules/$KVER/"
+	depmod -b "$dest$prefix" "$KVER"
 }
 
 build_run_overlay() { # daemon scenarios...
@@ -166,14 +165,14 @@ build_run_overlay() { # daemon scenarios...
 		mkdir -p "$g/e2e/overlay"
 		cp -a "$OVERLAY/." "$g/e2e/overlay/"
 	fi
-	copy_modules "$g" xenfs xen-blkfront ext4 crc32c_generic
+	copy_modules "$g" "" xenfs xen-blkfront ext4 crc32c_generic
 	chmod +x "$g/init" "$g/e2e/"*.sh "$g/e2e/bin/"*
 	(cd "$g" && find . -print | cpio -o -H newc --quiet) >"$d/e2e/domU/initrd.cpio"
 	cp "$CACHE/vmlinuz" "$d/e2e/domU/vmlinuz"
 
 	# --- dom0's overlay: /init, the runner, the scenarios' dom0 side, modules
 	cp "$E2E_DIR/dom0/init" "$d/init"
-	cp "$E2E_DIR/dom0/run.sh" "$d/e2e/"
+	cp "$E2E_DIR/dom0/run.sh" "$E2E_DIR/dom0/block-e2e" "$d/e2e/"
 	mkdir -p "$d/e2e/scenarios"
 	: >"$d/e2e/scenarios.list"
 	for s in "$@"; do
@@ -181,9 +180,10 @@ build_run_overlay() { # daemon scenarios...
 		printf '%s %s %s %s %s\n' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
 			"$(scenario_var "$s" MAXMEM 768)" "$(scenario_var "$s" TIMEOUT 120)" >>"$d/e2e/scenarios.list"
 	done
-	chmod +x "$d/init" "$d/e2e/run.sh"
+	chmod +x "$d/init" "$d/e2e/run.sh" "$d/e2e/block-e2e"
 	mkdir -p "$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/results"
-	copy_modules "$d" xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback virtio_pci virtio_blk
+	# dom0 is merged-usr: a cpio entry "lib/" would shadow its lib -> usr/lib link.
+	copy_modules "$d" /usr xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback virtio_pci virtio_blk
 	(cd "$d" && find . -print | cpio -o -H newc --quiet) >"$WORK/dom0-overlay.cpio"
 	cat "$CACHE/dom0-base.cpio" "$WORK/dom0-overlay.cpio" >"$WORK/dom0.cpio"
 }
