@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The daemon's own cost, per tick, on a fixture tree (not a test: figures,
+# not pass/fail). Usage:
+#
+#   tests/bench/bench.sh [SELFBALLOOND] [FIXTURE]
+#
+# SELFBALLOOND defaults to build/src/selfballoond, FIXTURE to
+# tests/fixtures/domU-512 (a real 1-vCPU PV domU's /proc and /sys). The
+# daemon runs with --root on a copy, --dry-run, --log=console, and
+# NOTIFY_SOCKET bound by this script as systemd would (every tick sends
+# STATUS=, which is also how ticks are counted).
+#
+# Figures:
+#  1. user-space instructions per tick (valgrind --tool=callgrind): two runs
+#     of different length, (Ir_long - Ir_short) / (ticks_long - ticks_short),
+#     so start-up and shutdown cancel. Two cases: "unchanged" (the balloon
+#     target already equals the decision: read, decide, nothing to write)
+#     and "shrink" (the decision is below the balloon target: the manager
+#     reads everything a second time before taking memory away).
+#  2. where the instructions go: callgrind_annotate --inclusive, per tick.
+#  3. CPU time per tick: /proc/PID/schedstat (ns on CPU, user + system)
+#     and /proc/PID/stat utime + stime over many ticks.
+#  4. memory at the default interval: VmHWM (peak RSS), VmRSS and
+#     Private_Dirty from /proc/PID/smaps_rollup.
+#  5. wake-ups per minute at the default interval, idle, with a systemd
+#     watchdog (WATCHDOG_USEC=30 s) that should fold into the tick: every
+#     return from epoll_wait is one wake-up; counted with perf's syscall
+#     tracepoints, or strace -c when perf cannot.
+#
+# Environment: BENCH_TICK_MS (250), BENCH_SHORT_S (10), BENCH_LONG_S (40),
+# BENCH_CPU_S (60), BENCH_IDLE_S (60).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=$(realpath "${1:-$top/build/src/selfballoond}")
+fixture=$(realpath "${2:-$top/tests/fixtures/domU-512}")
+tick_ms=${BENCH_TICK_MS:-250}
+short_s=${BENCH_SHORT_S:-10}
+long_s=${BENCH_LONG_S:-40}
+cpu_s=${BENCH_CPU_S:-60}
+idle_s=${BENCH_IDLE_S:-60}
+
+work=$(mktemp -d /tmp/sb-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null || { echo "bench: $1 is needed" >&2; exit 1; }; }
+need python3
+[ -x "$bin" ] || { echo "bench: no daemon at $bin (build first)" >&2; exit 1; }
+
+# systemd's side of sd_notify: count the STATUS= datagrams (one per tick)
+python3 - "$work/notify" "$work/ticks" <<'EOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+n = 0
+while True:
+    m = s.recv(4096)
+    if b"STATUS=" in m:
+        n += 1
+        with open(sys.argv[2] + ".tmp", "w") as f:
+            f.write("%d\n" % n)
+        os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+EOF
+pids+=($!)
+for _ in $(seq 50); do [ -S "$work/notify" ] && break; sleep 0.1; done
+echo 0 >"$work/ticks"
+export NOTIFY_SOCKET="$work/notify"
+ticks() { cat "$work/ticks"; }
+
+# mkroot NAME CASE: a writable copy of the fixture; CASE "unchanged" sets
+# the balloon target to what the policy decides for it; "live" does too,
+# with this machine's /proc/meminfo and /proc/zoneinfo linked in (the
+# kernel's cost of generating them, at this machine's CPU count)
+mkroot() {
+	local root="$work/root-$1"
+	cp -r "$fixture" "$root"
+	mkdir -p "$root/run"
+	if [ "$2" = live ]; then
+		ln -sf /proc/meminfo "$root/proc/meminfo"
+		ln -sf /proc/zoneinfo "$root/proc/zoneinfo"
+	fi
+	if [ "$2" = unchanged ] || [ "$2" = live ]; then
+		local t
+		t=$("$bin" --root "$root" --dry-run --once --log=console 2>/dev/null | awk -F, 'NR==2 {print $2}')
+		echo "$t" >"$root/sys/devices/system/xen_memory/xen_memory0/target_kb"
+	fi
+	echo "$root"
+}
+
+# run_for SECONDS ROOT [DAEMON ARGS...] under $prefix; sets run_ticks
+prefix=()
+run_for() {
+	local secs=$1 root=$2 t0 pid
+	shift 2
+	t0=$(ticks)
+	"${prefix[@]}" "$bin" --root "$root" --dry-run --log=console "$@" 2>>"$work/daemon.log" &
+	pid=$!
+	sleep "$secs"
+	run_ticks=$(($(ticks) - t0))
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+
+ir_total() { awk '/^(totals|summary):/ {print $2; exit}' "$1"; }
+
+printf 'selfballoond overhead benchmark\n'
+printf '  daemon:   %s\n  fixture:  %s\n  kernel:   %s, %s CPUs\n' "$bin" "$fixture" "$(uname -r)" "$(nproc)"
+if ldd "$bin" >/dev/null 2>&1; then
+	printf '  links:    %s\n' "$(ldd "$bin" | awk '{print $1}' | grep -E 'systemd|xenstore|inih' | tr '\n' ' ')"
+fi
+echo
+
+# --- 1, 2: instructions per tick ---------------------------------------------
+declare -A per_tick
+if command -v valgrind >/dev/null; then
+	for case in unchanged shrink live; do
+		root=$(mkroot "cg-$case" "$case")
+		prefix=(valgrind --tool=callgrind --callgrind-out-file="$work/cg-$case-short.out")
+		run_for "$short_s" "$root" --tick-ms "$tick_ms"
+		ts=$run_ticks
+		prefix=(valgrind --tool=callgrind --callgrind-out-file="$work/cg-$case-long.out")
+		run_for "$long_s" "$root" --tick-ms "$tick_ms"
+		tl=$run_ticks
+		if [ "$tl" -le "$ts" ] || [ "$tl" -lt 3 ]; then
+			echo "bench: the daemon ticked $ts then $tl times in $short_s/$long_s s at --tick-ms $tick_ms:" \
+				"the tick is not re-armed (a one-shot sd-event timer needs" \
+				"sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) after set_time)" >&2
+			exit 1
+		fi
+		irs=$(ir_total "$work/cg-$case-short.out")
+		irl=$(ir_total "$work/cg-$case-long.out")
+		per_tick[$case]=$(((irl - irs) / (tl - ts)))
+		printf 'instructions per tick (%s): %d  [%d ticks: %d Ir; %d ticks: %d Ir]\n' \
+			"$case" "${per_tick[$case]}" "$ts" "$irs" "$tl" "$irl"
+		if command -v callgrind_annotate >/dev/null; then
+			callgrind_annotate --inclusive=yes --threshold=100 "$work/cg-$case-short.out" >"$work/cg-$case-short.txt" 2>/dev/null || true
+			callgrind_annotate --inclusive=yes --threshold=100 "$work/cg-$case-long.out" >"$work/cg-$case-long.txt" 2>/dev/null || true
+			python3 - "$work/cg-$case-short.txt" "$work/cg-$case-long.txt" $((tl - ts)) <<'EOF'
+import re, sys
+def load(path):
+    d = {}
+    for line in open(path, errors="replace"):
+        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(?:\*\s+)?(\S*):(\S+)", line)
+        if m:
+            fn = m.group(3)
+            d[fn] = d.get(fn, 0) + int(m.group(1).replace(",", ""))
+    return d
+a, b, n = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
+rows = [
+    ("whole tick (on_tick)", "on_tick"),
+    ("  /proc/meminfo: meminfo_read", "meminfo_read"),
+    ("    of which parsing", "meminfo_parse"),
+    ("  /proc/zoneinfo: zoneinfo_read_totalreserve", "zoneinfo_read_totalreserve"),
+    ("    of which parsing", "zoneinfo_parse_totalreserve"),
+    ("  balloon current_kb", "balloon_read_current_kb"),
+    ("  balloon target_kb", "balloon_read_target_kb"),
+    ("  policy_decide", "policy_decide"),
+    ("  sd_notifyf (STATUS=)", "sd_notifyf"),
+    ("event loop (sd_event_run)", "sd_event_run"),
+]
+for label, fn in rows:
+    if fn in b:
+        print("    %-46s %8d Ir/tick" % (label, (b[fn] - a.get(fn, 0)) // n))
+EOF
+		fi
+	done
+else
+	echo "instructions per tick: valgrind not installed (apt-get install valgrind)"
+fi
+echo
+
+# --- 3: CPU time per tick -----------------------------------------------------
+# A baseline at the same interval: a process that only waits on a timerfd
+# with epoll, so that what the platform charges for a wake-up (a VM's
+# syscall and scheduling cost, cold caches after a sleep) shows apart from
+# what the daemon adds.
+prefix=()
+cases="unchanged live"
+if command -v cc >/dev/null && cc -O2 -x c -o "$work/wake" - <<'EOF' 2>/dev/null; then
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	long ns = atol(argv[1]) * 1000000L;
+	int ep = epoll_create1(EPOLL_CLOEXEC), tf = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct itimerspec its = { { ns / 1000000000L, ns % 1000000000L }, { ns / 1000000000L, ns % 1000000000L } };
+	uint64_t x;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tf, &ev);
+	timerfd_settime(tf, 0, &its, NULL);
+	for (;;)
+		if (epoll_wait(ep, &ev, 1, -1) == 1 && read(tf, &x, sizeof(x)) < 0)
+			return 1;
+}
+EOF
+	cases="baseline $cases"
+fi
+for case in $cases; do
+if [ "$case" = baseline ]; then
+	"$work/wake" "$tick_ms" &
+	pid=$!
+	pids+=("$pid")
+	sleep 2
+	read -r ns0 _ <"/proc/$pid/schedstat"
+	sleep "$cpu_s"
+	read -r ns1 _ <"/proc/$pid/schedstat"
+	kill "$pid"
+	awk -v ns=$((ns1 - ns0)) -v n=$((cpu_s * 1000 / tick_ms)) 'BEGIN {
+		printf "CPU per wake-up of an empty timerfd+epoll loop (baseline, %d wake-ups): %.1f us\n", n, ns / n / 1000 }'
+	continue
+fi
+root=$(mkroot "cpu-$case" "$case")
+"$bin" --root "$root" --dry-run --log=console --tick-ms "$tick_ms" 2>>"$work/daemon.log" &
+pid=$!
+sleep 2
+read -r ns0 _ <"/proc/$pid/schedstat"
+ut0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+k0=$(ticks)
+sleep "$cpu_s"
+read -r ns1 _ <"/proc/$pid/schedstat"
+ut1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+k1=$(ticks)
+kill -TERM "$pid"
+wait "$pid" || true
+n=$((k1 - k0))
+if [ "$n" -gt 0 ]; then
+	hz=$(getconf CLK_TCK)
+	awk -v c="$case" -v ns=$((ns1 - ns0)) -v n="$n" -v ut=$((ut1 - ut0)) -v hz="$hz" 'BEGIN {
+		printf "CPU per tick (%s, %d ticks): %.1f us (schedstat: user + system); utime+stime %.1f us (%d clock ticks of 1/%d s)\n",
+			c, n, ns / n / 1000, ut * 1e6 / hz / n, ut, hz }'
+else
+	echo "CPU per tick ($case): no tick counted"
+fi
+done
+echo
+
+# --- 4: memory at the default interval ----------------------------------------
+root=$(mkroot mem unchanged)
+"$bin" --root "$root" --dry-run --log=console 2>>"$work/daemon.log" &
+pid=$!
+sleep 12
+awk '/^(VmHWM|VmRSS|VmLck):/ {printf "  %s %s %s\n", $1, $2, $3}' "/proc/$pid/status"
+if [ -r "/proc/$pid/smaps_rollup" ]; then
+	awk '/^(Rss|Pss|Private_Dirty|Private_Clean|Shared_Clean|Locked):/ {printf "  %s %s %s\n", $1, $2, $3}' "/proc/$pid/smaps_rollup"
+fi
+awk '/Private_Dirty/ {pd[name] += $2} /^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anon]" : $6)}
+	END {for (n in pd) if (pd[n] > 0) printf "    Private_Dirty %6d kB  %s\n", pd[n], n}' "/proc/$pid/smaps" | sort -k3 -nr | head -12
+kill -TERM "$pid"
+wait "$pid" || true
+echo
+
+# --- 5: wake-ups per minute, idle, default interval ---------------------------
+root=$(mkroot idle unchanged)
+WATCHDOG_USEC=30000000 "$bin" --root "$root" --dry-run --log=console 2>>"$work/daemon.log" &
+pid=$!
+sleep 1
+k0=$(ticks)
+counted=
+if command -v perf >/dev/null &&
+	perf stat -x, -o "$work/perf.txt" -e 'syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2' \
+		-p "$pid" -- sleep "$idle_s" 2>/dev/null; then
+	w=$(awk -F, '/syscalls:sys_enter_epoll/ && $1 ~ /^[0-9]+$/ {s += $1} END {print s + 0}' "$work/perf.txt")
+	counted="perf syscalls:sys_enter_epoll_wait*"
+elif command -v strace >/dev/null; then
+	timeout -s INT "$idle_s" strace -c -f -p "$pid" -o "$work/strace.txt" 2>/dev/null || true
+	w=$(awk '$NF ~ /^epoll_(wait|pwait|pwait2)$/ {s += $4} END {print s + 0}' "$work/strace.txt")
+	counted="strace -c (epoll_wait calls)"
+fi
+k1=$(ticks)
+kill -TERM "$pid"
+wait "$pid" || true
+if [ -n "$counted" ]; then
+	awk -v w="$w" -v t=$((k1 - k0)) -v s="$idle_s" -v how="$counted" 'BEGIN {
+		printf "wake-ups idle, default interval, watchdog 30 s: %d in %d s = %.1f/min; ticks %d = %.1f/min (%s)\n",
+			w, s, w * 60 / s, t, t * 60 / s, how }'
+else
+	echo "wake-ups: neither perf nor strace available"
+fi
+echo
+echo "daemon log: $(wc -l <"$work/daemon.log") lines (warnings: $(grep -c warning "$work/daemon.log" || true))"
