@@ -249,10 +249,11 @@ class Tree:
         return os.path.exists(self.record_path())
 
 
-def expect(tree, reserved_mb=None, config_text=None, first_mem_total_kb=None):
+def expect(tree, reserved_mb=None, config_text=None, first_mem_total_kb=None,
+           max_kb=STATIC_MAX_KB):
     """The target for the tree's current readings: Python's seed arithmetic,
     checked against the daemon's --replay of the same readings."""
-    r = tree.readings()
+    r = tree.readings(max_kb)
     d = seed_decision(r['mem_total_kb'], r['committed_as_kb'],
                       r['totalreserve_kb'], r['max_kb'],
                       r['balloon_current_kb'], reserved_mb=reserved_mb,
@@ -627,9 +628,17 @@ def test_ceiling_with_xenstore_backend(xs, base):
     d = Daemon(xs, tree, base)
     wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
                f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
-    time.sleep(4 * TICK)
+    time.sleep(4 * TICK)  # it writes every tick: target_kb does not follow
     eq(d.count(r'the toolstack set memory/target'), 0,
        "ceiling messages for the daemon's own writes")
+    # play the kernel's xenbus watch once, so that the daemon stops writing
+    # and the toolstack's write below does not race one of its writes (that
+    # race is test_toolstack_write_racing_daemon_write)
+    tree.write(TARGET_FILE, f'{want["target_kb"]}\n')
+    time.sleep(2 * TICK)
+    n = len(guest_writes(xs))
+    time.sleep(3 * TICK)
+    eq(guest_writes(xs)[n:], [], 'writes once the balloon has the target')
 
     xs.write(f'{DOM}/memory/target', str(ceiling))
     d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
@@ -643,6 +652,35 @@ def test_ceiling_with_xenstore_backend(xs, base):
               f'target {x["SELFBALLOON_TARGET_KB"]} above the ceiling')
     eq(d.count(r'the toolstack set memory/target'), 1, 'ceiling messages')
     eq(data(xs)['target_kb'], str(ceiling), 'data target_kb')
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_toolstack_write_racing_daemon_write(xs, base):
+    """An xl mem-set that lands just before one of the daemon's own writes of
+    memory/target must not be overwritten and forgotten. Made deterministic
+    by freezing guest 5's bridge (SIGSTOP): the toolstack writes, the daemon's
+    next write waits in the bridge, then both go on."""
+    guest5(xs)
+    xs.grant_target(DOMID)
+    tree = Tree(base)
+    want = expect(tree)
+    ceiling = want['target_kb'] - 10000
+    d = Daemon(xs, tree, base)  # target_kb does not follow: writes each tick
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    bridge = xs._bridges[DOMID].pid  # the harness has no API for this
+    os.kill(bridge, signal.SIGSTOP)
+    try:
+        xs.write(f'{DOM}/memory/target', str(ceiling))  # = xl mem-set
+        time.sleep(3 * TICK)  # the daemon's next write is under way
+    finally:
+        os.kill(bridge, signal.SIGCONT)
+    time.sleep(6 * TICK)
+    check(d.matching(rf'the toolstack set memory/target to {ceiling} kB'),
+          f'the toolstack\'s {ceiling} kB was lost: memory/target is '
+          f'{xs_target(xs)}\n--- daemon log:\n{d.log()}')
+    check(xs_target(xs) <= ceiling,
+          f'memory/target {xs_target(xs)} above the toolstack\'s {ceiling}')
     eq(d.stop(), 0, 'exit status')
 
 
@@ -786,6 +824,61 @@ def test_xenstore_lost_while_steady(xs, base):
     eq(data(xs)['target_kb'], str(want['target_kb']), 'data target_kb')
     ceiling = want['target_kb'] - 4096
     xs.write(f'{DOM}/memory/target', str(ceiling))
+    d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
+    d.wait_target(ceiling)
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_toolstack_write_while_disconnected(xs, base):
+    """xl mem-set while the guest's xenstore connection is down: once it is
+    back, the changed memory/target (not written by the daemon) is the
+    toolstack's and must become the ceiling, as it would have connected."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    ceiling = want['target_kb'] - 23756
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    xs.stop_guest(DOMID)
+    d.wait_log(r'xenstore connection lost', level='warning')
+    xs.write(f'{DOM}/memory/target', str(ceiling))
+    xs.start_guest(DOMID)
+    d.wait_log(rf'xenstore connection back \(domid {DOMID}\)')
+    d.wait_log(rf'the toolstack set memory/target to {ceiling} kB', timeout=3)
+    d.wait_target(ceiling)
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_reconnect_as_another_domain(xs, base):
+    """After a migration the guest is another domain: when xenstore comes
+    back the daemon re-reads its domain (domid, static-max) and publishes
+    and watches there."""
+    guest5(xs)
+    other, other_max = 7, 1048576
+    xs.setup_domain(other, static_max_kb=other_max, target_kb=XS_TARGET_KB)
+    tree = Tree(base)
+    want = expect(tree)
+    moved = expect(tree, max_kb=other_max)
+    check(moved['floor_kb'] != want['floor_kb'], 'test needs another floor')
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+    xs.stop_guest(DOMID)
+    d.wait_log(r'xenstore connection lost', level='warning')
+    xs.start_guest(other)
+    # the daemon's XENSTORED_PATH now leads to domain 7
+    os.symlink(xs.guest_socket(other), xs.guest_socket(DOMID))
+    d.wait_log(rf'xenstore connection back \(domid {other}\)')
+    base7 = f'/local/domain/{other}/data/selfballoon'
+    wait_until(lambda: xs.exists(f'{base7}/status'), 5,
+               f'{base7}/ published; log:\n{d.log()}')
+    got = {k: xs.read(f'{base7}/{k}') for k in xs.ls(base7)}
+    eq(got, {'target_kb': str(moved['target_kb']),
+             'goal_kb': str(moved['goal_kb']),
+             'floor_kb': str(moved['floor_kb']),
+             'backend': 'sysfs', 'status': 'running'},
+       f'{base7}/ (static-max {other_max})')
+    ceiling = moved['target_kb'] - 23756
+    xs.write(f'/local/domain/{other}/memory/target', str(ceiling))
     d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
     d.wait_target(ceiling)
     eq(d.stop(), 0, 'exit status')
