@@ -92,11 +92,7 @@ build_systemd_image() {
 	printf '# root is mounted by the e2e initramfs\n' >"$root/etc/fstab"
 	# Passwordless root on the console, for someone debugging by hand.
 	sed -i 's/^root:[^:]*:/root::/' "$root/etc/shadow"
-	# Units that only cost boot time in a test machine.
-	for u in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
-		fstrim.timer systemd-tmpfiles-clean.timer getty@tty1.service; do
-		ln -sf /dev/null "$root/etc/systemd/system/$u"
-	done
+	# (units that only cost boot time are masked per run: guest/systemd-masks)
 	mkdir -p "$root/etc/systemd/journald.conf.d"
 	printf '[Journal]\nStorage=volatile\nForwardToConsole=no\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
 	local mb
@@ -157,7 +153,7 @@ build_run_overlay() { # daemon scenarios...
 	gcc -static -O2 -o "$g/e2e/bin/memhog" "$E2E_DIR/guest/memhog.c" || die "cannot build memhog"
 	cp "$E2E_DIR/guest/init" "$g/init"
 	cp "$E2E_DIR/guest/run.sh" "$E2E_DIR/guest/lib.sh" "$g/e2e/"
-	cp "$E2E_DIR/guest/e2e-scenario.service" "$g/e2e/"
+	cp "$E2E_DIR/guest/e2e-scenario.service" "$E2E_DIR/guest/systemd-masks" "$g/e2e/"
 	mkdir -p "$g/e2e/scenarios"
 	for s in "$@"; do cp -r "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"; done
 	if [ -n "$OVERLAY" ]; then
