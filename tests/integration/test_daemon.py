@@ -15,9 +15,14 @@ Expected targets are never copied from the daemon's output: expect() computes
 them from the fixture's files with the seed's arithmetic in Python and checks
 that `selfballoond --replay -` agrees before a test relies on the value.
 
-In a fixture tree nothing moves the balloon: target_kb is a plain file. The
-one test that needs a balloon that follows its target uses MockBalloonDriver
-(a stand-in for the kernel's driver; nothing real can run there).
+In a fixture tree nothing moves the balloon: target_kb is a plain file, and
+the tests that rely on that say so. The two that need a balloon that
+follows its target (xenstore lost while ballooning; a cap raised after a
+stall) use MockBalloonDriver, a stand-in for the kernel's driver, as
+nothing real can run there.
+
+--tick-ms 150 speeds the daemon's whole clock up (interval 5 s -> 150 ms),
+so its once-a-minute waits are MINUTE_TICKS ticks here as in production.
 
 Run by `meson test daemon` (suite integration); needs XSSHIM and XSBRIDGE
 in the environment. Prints 'N passed, N failed'; exits non-zero on any
