@@ -9,8 +9,9 @@
 # SELFBALLOOND defaults to build/src/selfballoond, FIXTURE to
 # tests/fixtures/domU-512 (a real 1-vCPU PV domU's /proc and /sys). The
 # daemon runs with --root on a copy, --dry-run, --log=console, and
-# NOTIFY_SOCKET bound by this script as systemd would (every tick sends
-# STATUS=, which is also how ticks are counted).
+# NOTIFY_SOCKET bound by this script as systemd would. Ticks are counted
+# as calls of on_tick() under callgrind, as timerfd_settime() calls (one
+# re-arm per tick) with perf, or else as STATUS= messages.
 #
 # Figures:
 #  1. user-space instructions per tick (valgrind --tool=callgrind): two runs
@@ -96,21 +97,56 @@ mkroot() {
 	echo "$root"
 }
 
-# run_for SECONDS ROOT [DAEMON ARGS...] under $prefix; sets run_ticks
+# run_for SECONDS ROOT [DAEMON ARGS...] under $prefix
 prefix=()
 run_for() {
-	local secs=$1 root=$2 t0 pid
+	local secs=$1 root=$2 pid
 	shift 2
-	t0=$(ticks)
 	"${prefix[@]}" "$bin" --root "$root" --dry-run --log=console "$@" 2>>"$work/daemon.log" &
 	pid=$!
 	sleep "$secs"
-	run_ticks=$(($(ticks) - t0))
 	kill -TERM "$pid"
 	wait "$pid" || true
 }
 
-ir_total() { awk '/^(totals|summary):/ {print $2; exit}' "$1"; }
+# cg_stat FILE FUNCTION: "total_Ir calls_of_FUNCTION" from a callgrind file
+cg_stat() {
+	python3 - "$1" "$2" <<'EOF'
+import re, sys
+names, calls, total, pending = {}, 0, 0, False
+for line in open(sys.argv[1]):
+    m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?", line)
+    if m:
+        if m.group(3):
+            names[m.group(2)] = m.group(3).strip()
+        pending = m.group(1) == "cfn" and names.get(m.group(2)) == sys.argv[2]
+        continue
+    if pending and line.startswith("calls="):
+        calls += int(line.split("=")[1].split()[0])
+        pending = False
+    m = re.match(r"(?:totals|summary): (\d+)", line)
+    if m:
+        total = int(m.group(1))
+print(total, calls)
+EOF
+}
+
+# perf_count PID SECONDS EVENT...: the count of each event while sleeping
+have_perf=
+if command -v perf >/dev/null &&
+	perf stat -x, -o /dev/null -e syscalls:sys_enter_timerfd_settime -- true 2>/dev/null; then
+	have_perf=1
+fi
+perf_count() {
+	local pid=$1 secs=$2
+	shift 2
+	local ev=("$@")
+	perf stat -x, -o "$work/perf.txt" -e "$(IFS=,; echo "${ev[*]}")" -p "$pid" -- sleep "$secs" 2>/dev/null || true
+	for e in "${ev[@]}"; do
+		awk -F, -v e="$e" '$3 == e && $1 ~ /^[0-9]+$/ {s += $1} END {printf "%d ", s}' "$work/perf.txt"
+	done
+	echo
+}
 
 printf 'selfballoond overhead benchmark\n'
 printf '  daemon:   %s\n  fixture:  %s\n  kernel:   %s, %s CPUs\n' "$bin" "$fixture" "$(uname -r)" "$(nproc)"
@@ -126,18 +162,16 @@ if command -v valgrind >/dev/null; then
 		root=$(mkroot "cg-$case" "$case")
 		prefix=(valgrind --tool=callgrind --callgrind-out-file="$work/cg-$case-short.out")
 		run_for "$short_s" "$root" --tick-ms "$tick_ms"
-		ts=$run_ticks
+		read -r irs ts < <(cg_stat "$work/cg-$case-short.out" on_tick)
 		prefix=(valgrind --tool=callgrind --callgrind-out-file="$work/cg-$case-long.out")
 		run_for "$long_s" "$root" --tick-ms "$tick_ms"
-		tl=$run_ticks
+		read -r irl tl < <(cg_stat "$work/cg-$case-long.out" on_tick)
 		if [ "$tl" -le "$ts" ] || [ "$tl" -lt 3 ]; then
 			echo "bench: the daemon ticked $ts then $tl times in $short_s/$long_s s at --tick-ms $tick_ms:" \
 				"the tick is not re-armed (a one-shot sd-event timer needs" \
 				"sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) after set_time)" >&2
 			exit 1
 		fi
-		irs=$(ir_total "$work/cg-$case-short.out")
-		irl=$(ir_total "$work/cg-$case-long.out")
 		per_tick[$case]=$(((irl - irs) / (tl - ts)))
 		printf 'instructions per tick (%s): %d  [%d ticks: %d Ir; %d ticks: %d Ir]\n' \
 			"$case" "${per_tick[$case]}" "$ts" "$irs" "$tl" "$irl"
@@ -228,13 +262,17 @@ sleep 2
 read -r ns0 _ <"/proc/$pid/schedstat"
 ut0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 k0=$(ticks)
-sleep "$cpu_s"
+if [ -n "$have_perf" ]; then
+	read -r n < <(perf_count "$pid" "$cpu_s" syscalls:sys_enter_timerfd_settime)
+else
+	sleep "$cpu_s"
+fi
 read -r ns1 _ <"/proc/$pid/schedstat"
 ut1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 k1=$(ticks)
 kill -TERM "$pid"
 wait "$pid" || true
-n=$((k1 - k0))
+[ -n "$have_perf" ] || n=$((k1 - k0))
 if [ "$n" -gt 0 ]; then
 	hz=$(getconf CLK_TCK)
 	awk -v c="$case" -v ns=$((ns1 - ns0)) -v n="$n" -v ut=$((ut1 - ut0)) -v hz="$hz" 'BEGIN {
@@ -268,11 +306,11 @@ pid=$!
 sleep 1
 k0=$(ticks)
 counted=
-if command -v perf >/dev/null &&
-	perf stat -x, -o "$work/perf.txt" -e 'syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_epoll_pwait2' \
-		-p "$pid" -- sleep "$idle_s" 2>/dev/null; then
-	w=$(awk -F, '/syscalls:sys_enter_epoll/ && $1 ~ /^[0-9]+$/ {s += $1} END {print s + 0}' "$work/perf.txt")
-	counted="perf syscalls:sys_enter_epoll_wait*"
+if [ -n "$have_perf" ]; then
+	read -r w1 w2 w3 arms < <(perf_count "$pid" "$idle_s" syscalls:sys_enter_epoll_wait \
+		syscalls:sys_enter_epoll_pwait syscalls:sys_enter_epoll_pwait2 syscalls:sys_enter_timerfd_settime)
+	w=$((w1 + w2 + w3))
+	counted="perf syscalls:sys_enter_epoll_wait*, ticks as timerfd re-arms"
 elif command -v strace >/dev/null; then
 	timeout -s INT "$idle_s" strace -c -f -p "$pid" -o "$work/strace.txt" 2>/dev/null || true
 	w=$(awk '$NF ~ /^epoll_(wait|pwait|pwait2)$/ {s += $4} END {print s + 0}' "$work/strace.txt")
@@ -281,8 +319,9 @@ fi
 k1=$(ticks)
 kill -TERM "$pid"
 wait "$pid" || true
+t=${arms:-$((k1 - k0))}
 if [ -n "$counted" ]; then
-	awk -v w="$w" -v t=$((k1 - k0)) -v s="$idle_s" -v how="$counted" 'BEGIN {
+	awk -v w="$w" -v t="$t" -v s="$idle_s" -v how="$counted" 'BEGIN {
 		printf "wake-ups idle, default interval, watchdog 30 s: %d in %d s = %.1f/min; ticks %d = %.1f/min (%s)\n",
 			w, s, w * 60 / s, t, t * 60 / s, how }'
 else
