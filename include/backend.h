@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -16,11 +17,16 @@ struct backend_ctx {
         int root_fd;
         struct store *store;  /* NULL when xenstore is not connected */
         int64_t xs_offset_kb; /* xenstore target - sysfs target; 0 on PV */
+        /* xenstore: write only if memory/target still holds xs_expect_kb,
+         * else fail with -ESTALE and say what it holds in xs_found_kb */
+        bool xs_guard;
+        uint64_t xs_expect_kb;
+        uint64_t xs_found_kb;
 };
 
 struct backend_ops {
         const char *name;
-        int (*set_target_kb)(const struct backend_ctx *ctx, uint64_t kb);
+        int (*set_target_kb)(struct backend_ctx *ctx, uint64_t kb);
 };
 
 extern const struct backend_ops backend_sysfs;

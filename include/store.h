@@ -25,6 +25,11 @@ int store_write_u64(struct store *s, const char *path, uint64_t v);
 int store_write_string(struct store *s, const char *path, const char *v);
 int store_watch(struct store *s, const char *path, const char *token);
 
+/* Writes v to path in a transaction, only if path still holds expect:
+ * 0; -ESTALE with *ret_found when someone else wrote it meanwhile; -errno. */
+int store_replace_u64(struct store *s, const char *path, uint64_t expect, uint64_t v,
+                      uint64_t *ret_found);
+
 /* Takes one pending watch event: 1 and the token copied out, 0 when none is
  * pending, or -errno. */
 int store_next_watch(struct store *s, char *ret_token, size_t len);

@@ -4,12 +4,12 @@
 #include "backend.h"
 #include "balloon.h"
 
-static int sysfs_set_target_kb(const struct backend_ctx *ctx, uint64_t kb)
+static int sysfs_set_target_kb(struct backend_ctx *ctx, uint64_t kb)
 {
         return balloon_write_target_kb(ctx->root_fd, kb);
 }
 
-static int xenstore_set_target_kb(const struct backend_ctx *ctx, uint64_t kb)
+static int xenstore_set_target_kb(struct backend_ctx *ctx, uint64_t kb)
 {
         int64_t v = (int64_t)kb + ctx->xs_offset_kb;
 
@@ -17,6 +17,10 @@ static int xenstore_set_target_kb(const struct backend_ctx *ctx, uint64_t kb)
                 return -ENOTCONN;
         if (kb == 0 || kb > INT64_MAX / 2 || v <= 0)
                 return -EINVAL;
+        /* a toolstack write racing ours must win, not be overwritten */
+        if (ctx->xs_guard)
+                return store_replace_u64(ctx->store, "memory/target", ctx->xs_expect_kb,
+                                         (uint64_t)v, &ctx->xs_found_kb);
         return store_write_u64(ctx->store, "memory/target", (uint64_t)v);
 }
 

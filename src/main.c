@@ -253,6 +253,7 @@ struct daemon {
         uint64_t tick_usec;
         uint64_t watchdog_usec; /* 0: no watchdog */
         bool ping_in_tick;
+        uint64_t clock_interval_ms; /* --tick-ms: the interval at start sets the pace */
         bool ready;
         int exit_code;
 };
@@ -272,11 +273,9 @@ static uint64_t now_usec(void)
  */
 static uint64_t daemon_now(const struct daemon *d)
 {
-        uint64_t interval_ms = d->cfg.settings.interval_s * 1000ULL;
-
         if (!d->opt->tick_ms)
                 return now_usec();
-        return now_usec() / d->opt->tick_ms * interval_ms;
+        return now_usec() / d->opt->tick_ms * d->clock_interval_ms;
 }
 
 static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata);
@@ -351,8 +350,11 @@ static void set_intervals(struct daemon *d)
                                        : d->cfg.settings.interval_s * 1000000ULL;
         /* one wake-up per tick when the watchdog allows it */
         d->ping_in_tick = d->watchdog_usec && d->tick_usec <= d->watchdog_usec / 2;
-        if (d->tick)
+        if (d->tick) {
+                /* a twentieth of the tick of slack lets the kernel batch wake-ups */
+                (void)sd_event_source_set_time_accuracy(d->tick, d->tick_usec / 20);
                 (void)rearm(d->tick, d->tick_usec);
+        }
         if (d->watchdog) {
                 if (d->ping_in_tick)
                         (void)sd_event_source_set_enabled(d->watchdog, SD_EVENT_OFF);
@@ -522,6 +524,7 @@ static int run_daemon(const struct options *o)
         }
         if (make_manager(o, root_fd, &d.cfg, missing, &d.m) < 0)
                 return EXIT_RUNTIME;
+        d.clock_interval_ms = d.cfg.settings.interval_s * 1000ULL;
         r = manager_start(d.m, daemon_now(&d));
         if (r != 0) {
                 manager_free(d.m);
@@ -557,11 +560,13 @@ static int run_daemon(const struct options *o)
         set_intervals(&d);
         if (r >= 0)
                 /* the first tick at once: READY=1 means a decision was made */
-                r = sd_event_add_time_relative(d.event, &d.tick, CLOCK_MONOTONIC, 0, 0, on_tick,
-                                               &d);
+                r = sd_event_add_time_relative(d.event, &d.tick, CLOCK_MONOTONIC, 0,
+                                               d.tick_usec / 20, on_tick, &d);
         if (r >= 0 && d.watchdog_usec)
+                /* sd-event's default slack is 250 ms: too much for a short WatchdogSec */
                 r = sd_event_add_time_relative(d.event, &d.watchdog, CLOCK_MONOTONIC,
-                                               d.watchdog_usec / 2, 0, on_watchdog, &d);
+                                               d.watchdog_usec / 2, d.watchdog_usec / 20,
+                                               on_watchdog, &d);
         if (r >= 0) {
                 if (d.watchdog && d.ping_in_tick)
                         (void)sd_event_source_set_enabled(d.watchdog, SD_EVENT_OFF);

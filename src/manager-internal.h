@@ -46,6 +46,7 @@ struct manager {
         const char *backend;
 
         /* the toolstack's memory/target, as last seen, and its ceiling */
+        int xs_domid; /* of the connection xs_target_seen belongs to */
         bool xs_target_known;
         uint64_t xs_target_seen;
         bool xs_written;

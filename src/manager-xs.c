@@ -54,7 +54,8 @@ static void store_drop(struct manager *m, int error)
         store_free(m->store);
         m->store = NULL;
         memset(m->published, 0, sizeof(m->published));
-        m->xs_target_known = false;
+        /* xs_target_seen stays: a toolstack write made while we were away
+         * is recognised when we are back */
         if (!m->store_lost_logged) {
                 log_warning("xenstore connection lost (%s); %s until it is back", strerror(-error),
                             m->cfg.backend == SB_BACKEND_XENSTORE
@@ -70,6 +71,32 @@ int store_check(struct manager *m, int r)
         if (r < 0 && store_error_is_disconnect(r))
                 store_drop(m, r);
         return r;
+}
+
+/* memory/target changed, and not by us: the toolstack is in charge. */
+static void toolstack_target(struct manager *m, uint64_t v)
+{
+        int64_t c = (int64_t)v - m->xs_offset_kb;
+        struct log_field f = { .name = "SELFBALLOON_CEILING_KB" };
+
+        m->ceiling = true;
+        m->ceiling_kb = c > 0 ? (uint64_t)c : 0;
+        m->ceiling_below_floor_logged = false;
+        snprintf(f.value, sizeof(f.value), "%" PRIu64, m->ceiling_kb);
+        log_fields(LOG_NOTICE, SB_MESSAGE_CEILING, &f, 1,
+                   "the toolstack set memory/target to %" PRIu64 " kB: targets stay at or below "
+                   "%" PRIu64 " kB until it sets another",
+                   v, m->ceiling_kb);
+}
+
+/* A value of memory/target as read now: the toolstack's if we did not write it. */
+static void saw_xs_target(struct manager *m, uint64_t v)
+{
+        if (m->xs_target_known && v != m->xs_target_seen &&
+            !(m->xs_written && v == m->xs_last_written))
+                toolstack_target(m, v);
+        m->xs_target_seen = v;
+        m->xs_target_known = true;
 }
 
 int store_connect(struct manager *m)
@@ -93,6 +120,13 @@ int store_connect(struct manager *m)
                 m->max_kb = v;
                 m->max_from_store = true;
         }
+        if (store_domid(m->store) != m->xs_domid) {
+                m->xs_target_known = false; /* another domain: no history */
+                m->xs_written = false;
+                m->xs_domid = store_domid(m->store);
+        }
+        if (store_read_u64(m->store, "memory/target", &v) == 0)
+                saw_xs_target(m, v);
         if (m->store_lost_logged) {
                 log_notice("xenstore connection back (domid %d)", store_domid(m->store));
                 m->store_lost_logged = false;
@@ -123,25 +157,7 @@ void manager_process_watch(struct manager *m, uint64_t now_usec)
                 }
                 if (store_check(m, store_read_u64(m->store, "memory/target", &v)) < 0)
                         continue;
-                /* the first event after (re)connecting only sets the baseline */
-                if (m->xs_target_known && v != m->xs_target_seen &&
-                    !(m->xs_written && v == m->xs_last_written)) {
-                        int64_t c = (int64_t)v - m->xs_offset_kb;
-
-                        struct log_field f = { .name = "SELFBALLOON_CEILING_KB" };
-
-                        m->ceiling = true;
-                        m->ceiling_kb = c > 0 ? (uint64_t)c : 0;
-                        m->ceiling_below_floor_logged = false;
-                        snprintf(f.value, sizeof(f.value), "%" PRIu64, m->ceiling_kb);
-                        log_fields(LOG_NOTICE, SB_MESSAGE_CEILING, &f, 1,
-                                   "the toolstack set memory/target to %" PRIu64
-                                   " kB: targets stay at or below %" PRIu64 " kB until it "
-                                   "sets another",
-                                   v, m->ceiling_kb);
-                }
-                m->xs_target_seen = v;
-                m->xs_target_known = true;
+                saw_xs_target(m, v);
         }
 }
 
@@ -149,7 +165,13 @@ void manager_process_watch(struct manager *m, uint64_t now_usec)
  * xenstore first; on EACCES the sysfs file, and xenstore again a minute on. */
 int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
 {
-        struct backend_ctx ctx = { m->opt.root_fd, m->store, m->xs_offset_kb };
+        struct backend_ctx ctx = {
+                .root_fd = m->opt.root_fd,
+                .store = m->store,
+                .xs_offset_kb = m->xs_offset_kb,
+                .xs_guard = m->xs_target_known,
+                .xs_expect_kb = m->xs_target_seen,
+        };
         bool try_xs = m->cfg.backend == SB_BACKEND_XENSTORE ||
                       (m->cfg.backend == SB_BACKEND_AUTO && m->store &&
                        (!m->xs_denied || now_usec >= m->xs_retry_usec));
@@ -157,6 +179,12 @@ int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
 
         if (try_xs) {
                 r = store_check(m, backend_xenstore.set_target_kb(&ctx, kb));
+                if (r == -ESTALE) {
+                        /* the toolstack wrote first: its value stands, and
+                         * the next tick decides under it */
+                        saw_xs_target(m, ctx.xs_found_kb);
+                        return r;
+                }
                 if (r == 0) {
                         if (m->xs_denied)
                                 log_msg(LOG_NOTICE, SB_MESSAGE_GRANTED,
@@ -164,6 +192,8 @@ int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec)
                         m->xs_denied = false;
                         m->xs_written = true;
                         m->xs_last_written = (uint64_t)((int64_t)kb + m->xs_offset_kb);
+                        m->xs_target_seen = m->xs_last_written;
+                        m->xs_target_known = true;
                         m->backend = backend_xenstore.name;
                         return 0;
                 }

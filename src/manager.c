@@ -22,6 +22,7 @@ int manager_new(const struct sb_config *cfg, const struct manager_options *o,
         m->opt = *o;
         policy_state_init(&m->policy);
         m->backend = cfg->backend == SB_BACKEND_SYSFS ? "sysfs" : "xenstore";
+        m->xs_domid = -2; /* no connection yet */
         *ret = m;
         return 0;
 }
@@ -256,7 +257,9 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         if (target_kb != 0 && (target_kb != balloon_target_kb || xs_retry_due) &&
             !m->opt.dry_run) {
                 r = apply_target(m, target_kb, now_usec);
-                if (r < 0) {
+                if (r == -ESTALE) {
+                        target_kb = 0; /* nothing written: decide again under the ceiling */
+                } else if (r < 0) {
                         if (!m->have_last || target_kb != m->last_target_kb)
                                 log_msg(LOG_ERR, SB_MESSAGE_WRITE_FAILED,
                                         "cannot set the balloon target to %" PRIu64
@@ -426,13 +429,19 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
 
 int manager_restore(struct manager *m)
 {
-        struct backend_ctx ctx = { m->opt.root_fd, m->store, 0 };
+        struct backend_ctx ctx = { .root_fd = m->opt.root_fd, .store = m->store };
         struct start_record rec;
         int r;
 
         r = runstate_record_read(m->opt.root_fd, &rec);
         if (r < 0)
                 return r;
+        /* the toolstack set a target while we ran: that one is the guest's
+         * now, not the one it had at our start */
+        if (m->ceiling && m->ceiling_kb > 0) {
+                rec.sysfs_target_kb = m->ceiling_kb;
+                rec.xenstore_target_kb = (uint64_t)((int64_t)m->ceiling_kb + m->xs_offset_kb);
+        }
         /* the recorded xenstore value is already on xenstore's scale */
         if (m->cfg.backend != SB_BACKEND_SYSFS && rec.has_xenstore && m->store) {
                 ctx.xs_offset_kb = 0;

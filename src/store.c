@@ -58,13 +58,13 @@ int store_fd(const struct store *s)
         return xs_fileno(s->xs);
 }
 
-int store_read_u64(struct store *s, const char *path, uint64_t *ret)
+static int read_u64_tx(struct store *s, xs_transaction_t t, const char *path, uint64_t *ret)
 {
         _cleanup_free_ char *v = NULL;
         unsigned int len = 0;
 
         errno = 0;
-        v = xs_read(s->xs, XBT_NULL, path, &len);
+        v = xs_read(s->xs, t, path, &len);
         if (!v)
                 return errno_or(EIO);
         if (strlen(v) != len)
@@ -74,6 +74,50 @@ int store_read_u64(struct store *s, const char *path, uint64_t *ret)
         if (len > 0 && v[len - 1] == '\n')
                 v[--len] = '\0';
         return parse_u64_n(v, len, ret) < 0 ? -EBADMSG : 0;
+}
+
+int store_read_u64(struct store *s, const char *path, uint64_t *ret)
+{
+        return read_u64_tx(s, XBT_NULL, path, ret);
+}
+
+int store_replace_u64(struct store *s, const char *path, uint64_t expect, uint64_t v,
+                      uint64_t *ret_found)
+{
+        char buf[24];
+
+        snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        /* xenstored makes a transaction fail with EAGAIN when a node it read
+         * changed before the end: then look again */
+        for (int attempt = 0; attempt < 8; attempt++) {
+                xs_transaction_t t;
+                uint64_t cur;
+                int r;
+
+                errno = 0;
+                t = xs_transaction_start(s->xs);
+                if (t == XBT_NULL)
+                        return errno_or(EIO);
+                r = read_u64_tx(s, t, path, &cur);
+                if (r == 0 && cur != expect) {
+                        xs_transaction_end(s->xs, t, true);
+                        *ret_found = cur;
+                        return -ESTALE;
+                }
+                errno = 0;
+                if (r == 0 && !xs_write(s->xs, t, path, buf, (unsigned int)strlen(buf)))
+                        r = errno_or(EIO);
+                if (r < 0) {
+                        xs_transaction_end(s->xs, t, true);
+                        return r;
+                }
+                errno = 0;
+                if (xs_transaction_end(s->xs, t, false))
+                        return 0;
+                if (errno != EAGAIN)
+                        return errno_or(EIO);
+        }
+        return -EAGAIN;
 }
 
 int store_write_string(struct store *s, const char *path, const char *v)
