@@ -147,6 +147,11 @@ build_run_overlay() { # daemon scenarios...
 	else
 		[ -x "$daemon" ] || die "daemon $daemon is not an executable"
 		copy_with_libs "" "$(readlink -f "$daemon")" "$g" /e2e/bin/selfballoond
+		# glibc dlopen()s libgcc_s for pthread_cancel/pthread_exit unwinding; ldd does not
+		# list it, and without it the daemon aborts ("libgcc_s.so.1 must be installed").
+		local gcc_s
+		gcc_s=$(gcc -print-file-name=libgcc_s.so.1)
+		[ -f "$gcc_s" ] && mkdir -p "$g/lib/x86_64-linux-gnu" && cp -L "$gcc_s" "$g/lib/x86_64-linux-gnu/"
 		echo real >"$g/e2e/daemon-kind"
 		DAEMON_LABEL="selfballoond $(basename "$(dirname "$(readlink -f "$daemon")")")/$(basename "$daemon")"
 	fi
@@ -160,6 +165,16 @@ build_run_overlay() { # daemon scenarios...
 		[ -d "$OVERLAY" ] || die "overlay $OVERLAY is not a directory"
 		mkdir -p "$g/e2e/overlay"
 		cp -a "$OVERLAY/." "$g/e2e/overlay/"
+		# The guest is merged-usr (/lib -> usr/lib): an install tree's /lib/systemd/...
+		# must land under usr/, not replace the link.
+		local top
+		for top in bin sbin lib lib64; do
+			if [ -d "$g/e2e/overlay/$top" ] && [ ! -L "$g/e2e/overlay/$top" ]; then
+				mkdir -p "$g/e2e/overlay/usr/$top"
+				cp -a "$g/e2e/overlay/$top/." "$g/e2e/overlay/usr/$top/"
+				rm -rf "${g:?}/e2e/overlay/$top"
+			fi
+		done
 	fi
 	copy_modules "$g" "" xenfs xen-blkfront ext4 crc32c_generic
 	chmod +x "$g/init" "$g/e2e/"*.sh "$g/e2e/bin/"*
