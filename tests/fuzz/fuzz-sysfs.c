@@ -118,9 +118,73 @@ static void fuzz_record(const uint8_t *data, size_t size)
                 FUZZ_CHECK(back.xenstore_target_kb == rec.xenstore_target_kb);
 }
 
+static bool is_separator(uint8_t c)
+{
+        return c == ',' || c == ' ' || c == '\t' || c == '\n';
+}
+
+/* capabilities is a list: "control_d" counts as a word of it only */
+static bool reference_has_word(const uint8_t *s, size_t n, const char *word)
+{
+        size_t w = strlen(word);
+
+        for (size_t i = 0; i + w <= n; i++)
+                if ((i == 0 || is_separator(s[i - 1])) && memcmp(s + i, word, w) == 0 &&
+                    (i + w == n || is_separator(s[i + w])))
+                        return true;
+        return false;
+}
+
+static bool reference_is(const uint8_t *s, size_t n, const char *word)
+{
+        if (n > 0 && s[n - 1] == '\n')
+                n--;
+        return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+/* guest_detect() reads these three files whole into 256 bytes, as C text */
+static void fuzz_detect(const uint8_t *data, size_t size)
+{
+        struct guest_info g, before;
+        size_t n;
+        int r;
+
+        fuzz_scratch_write("sys/hypervisor/type", data, size);
+        fuzz_scratch_write("sys/hypervisor/guest_type", data, size);
+        fuzz_scratch_write("proc/xen/capabilities", data, size);
+        fuzz_scratch_write(BALLOON_SYSFS_DIR "/target_kb", "1\n", 2);
+        memset(&g, 0x5a, sizeof(g));
+        before = g;
+        r = guest_detect(fuzz_scratch_root(), &g);
+        if (size > 255) {
+                /* too long to be what the kernel prints */
+                FUZZ_CHECK(r == -EFBIG);
+                FUZZ_CHECK(memcmp(&g, &before, sizeof(g)) == 0);
+                return;
+        }
+        /* the files are read with their length, so a NUL is just a byte */
+        n = size;
+        FUZZ_CHECK(r == 0 || r == GUEST_DETECT_DOM0);
+        FUZZ_CHECK(g.xen && g.capabilities_known && g.balloon);
+        FUZZ_CHECK(g.dom0 == reference_has_word(data, n, "control_d"));
+        FUZZ_CHECK(r == (g.dom0 ? GUEST_DETECT_DOM0 : 0));
+        if (reference_is(data, n, "PV"))
+                FUZZ_CHECK(g.type == GUEST_TYPE_PV);
+        else if (reference_is(data, n, "HVM"))
+                FUZZ_CHECK(g.type == GUEST_TYPE_HVM);
+        else if (reference_is(data, n, "PVH"))
+                FUZZ_CHECK(g.type == GUEST_TYPE_PVH);
+        else if (reference_is(data, n, "Xen"))
+                FUZZ_CHECK(g.type == GUEST_TYPE_ARM);
+        else
+                FUZZ_CHECK(g.type == GUEST_TYPE_UNKNOWN);
+        FUZZ_CHECK(strlen(guest_type_to_string(g.type)) > 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         fuzz_numbers(data, size);
         fuzz_record(data, size);
+        fuzz_detect(data, size);
         return 0;
 }

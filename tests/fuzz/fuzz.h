@@ -17,6 +17,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* fuzz-scratch.c: a scratch root directory (created on first use, removed
+ * at exit) and a way to put a file below it. */
+int fuzz_scratch_root(void);
+void fuzz_scratch_write(const char *path, const void *data, size_t size);
+
 #define FUZZ_CHECK(cond)                                                                      \
         do {                                                                                  \
                 if (!(cond)) {                                                                \
