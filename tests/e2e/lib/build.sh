@@ -155,7 +155,10 @@ build_run_overlay() { # daemon scenarios...
 		echo real >"$g/e2e/daemon-kind"
 		DAEMON_LABEL="selfballoond $(basename "$(dirname "$(readlink -f "$daemon")")")/$(basename "$daemon")"
 	fi
-	gcc -static -O2 -o "$g/e2e/bin/memhog" "$E2E_DIR/guest/memhog.c" || die "cannot build memhog"
+	local hog
+	hog="$CACHE/memhog-$(md5sum <"$E2E_DIR/guest/memhog.c" | cut -c1-12)"
+	[ -x "$hog" ] || gcc -static -O2 -o "$hog" "$E2E_DIR/guest/memhog.c" || die "cannot build memhog"
+	cp "$hog" "$g/e2e/bin/memhog"
 	cp "$E2E_DIR/guest/init" "$g/init"
 	cp "$E2E_DIR/guest/run.sh" "$E2E_DIR/guest/lib.sh" "$g/e2e/"
 	cp "$E2E_DIR/guest/e2e-scenario.service" "$E2E_DIR/guest/systemd-masks" "$g/e2e/"

@@ -18,11 +18,20 @@ e2e_wait_until 90 "balloon down under systemd" below || {
 systemctl is-active --quiet selfballoond || e2e_fail "selfballoond is not active"
 
 # Edit the configuration and reload.
-if grep -q '^interval' "$conf"; then sed -i 's/^interval.*/interval = 2/' "$conf"; else echo 'interval = 2' >>"$conf"; fi
+# (in [selfballoon]: the installed sample has every key commented out)
+if grep -q '^interval' "$conf"; then
+	sed -i 's/^interval.*/interval = 2/' "$conf"
+else
+	sed -i '/^\[selfballoon\]/a interval = 2' "$conf"
+fi
+grep -q '^interval = 2' "$conf" || e2e_fail "could not edit $conf"
 e2e_mark "systemctl reload"
 systemctl reload selfballoond || e2e_fail "systemctl reload selfballoond failed"
 sleep 5
-systemctl is-active --quiet selfballoond || e2e_fail "selfballoond died after reload"
+systemctl is-active --quiet selfballoond || {
+	systemctl status --no-pager selfballoond >/dev/console 2>&1
+	e2e_fail "selfballoond died after reload"
+}
 
 journalctl -u selfballoond -o json --no-pager >"$E2E_TMP/selfballoond.json" 2>&1
 e2e_export "$E2E_TMP/selfballoond.json" selfballoond-journal.json
