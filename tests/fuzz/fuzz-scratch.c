@@ -2,7 +2,6 @@
 /* A scratch root directory for the targets whose code reads files below a
  * root fd: on tmpfs when there is one (a file rewritten per input on a
  * journalled disk costs a hundred times the parsing), removed at exit. */
-#define _XOPEN_SOURCE 700
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>

@@ -142,11 +142,12 @@ static bool reference_is(const uint8_t *s, size_t n, const char *word)
         return n == strlen(word) && memcmp(s, word, n) == 0;
 }
 
-/* guest_detect() reads these three files whole into 256 bytes, as C text */
+/* guest_detect() reads each of these files whole into 256 bytes and looks
+ * at it with its length, so a NUL is just a byte */
 static void fuzz_detect(const uint8_t *data, size_t size)
 {
         struct guest_info g, before;
-        size_t n;
+        size_t n = size;
         int r;
 
         fuzz_scratch_write("sys/hypervisor/type", data, size);
@@ -162,8 +163,6 @@ static void fuzz_detect(const uint8_t *data, size_t size)
                 FUZZ_CHECK(memcmp(&g, &before, sizeof(g)) == 0);
                 return;
         }
-        /* the files are read with their length, so a NUL is just a byte */
-        n = size;
         FUZZ_CHECK(r == 0 || r == GUEST_DETECT_DOM0);
         FUZZ_CHECK(g.xen && g.capabilities_known && g.balloon);
         FUZZ_CHECK(g.dom0 == reference_has_word(data, n, "control_d"));
