@@ -14,6 +14,7 @@
 #define XS_DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
 #define STALL_PROBE_USEC (60 * USEC_PER_SEC)     /* a raised cap is found within a minute */
 #define STALL_TICKS 3
+#define ZONEINFO_REFRESH_USEC (60 * USEC_PER_SEC)
 
 enum {
         PUB_TARGET,
@@ -66,6 +67,11 @@ struct manager {
         bool helper_active;
         bool helper_read_failed;   /* logged once per failure streak */
         bool helper_shrink_failed;
+
+        /* totalreserve from /proc/zoneinfo, in pages, and when it was read */
+        bool reserve_valid;
+        uint64_t reserve_pages;
+        uint64_t reserve_read_usec;
 
         unsigned read_failures;
         const char *read_failed_what;

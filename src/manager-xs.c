@@ -42,6 +42,8 @@ void publish_u64(struct manager *m, int key, uint64_t v)
 {
         char buf[24];
 
+        if (!m->store || m->opt.dry_run)
+                return;
         snprintf(buf, sizeof(buf), "%" PRIu64, v);
         publish(m, key, buf);
 }

@@ -35,11 +35,32 @@ void manager_free(struct manager *m)
         free(m);
 }
 
-/* The readings of one tick. */
-static int observe(struct manager *m, struct sb_observation *o, struct meminfo *mi,
-                   uint64_t *ret_balloon_target_kb, const char **ret_what)
+/*
+ * totalreserve changes only when the kernel recomputes its watermarks (a
+ * sysctl, memory hotplug), never when the balloon moves, and /proc/zoneinfo
+ * costs several times everything else a tick reads: so it is read at start,
+ * on reload, and once a minute.
+ */
+static int observe_totalreserve(struct manager *m, uint64_t now_usec)
 {
-        uint64_t reserve_pages;
+        uint64_t pages;
+        int r;
+
+        if (m->reserve_valid && now_usec < m->reserve_read_usec + ZONEINFO_REFRESH_USEC)
+                return 0;
+        r = zoneinfo_read_totalreserve(m->opt.root_fd, &pages);
+        if (r < 0)
+                return r;
+        m->reserve_pages = pages;
+        m->reserve_read_usec = now_usec;
+        m->reserve_valid = true;
+        return 0;
+}
+
+/* The readings of one tick. */
+static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *o,
+                   struct meminfo *mi, uint64_t *ret_balloon_target_kb, const char **ret_what)
+{
         int r;
 
         *o = (struct sb_observation){ 0 };
@@ -48,7 +69,7 @@ static int observe(struct manager *m, struct sb_observation *o, struct meminfo *
         if (r < 0)
                 return r;
         *ret_what = "/proc/zoneinfo";
-        r = zoneinfo_read_totalreserve(m->opt.root_fd, &reserve_pages);
+        r = observe_totalreserve(m, now_usec);
         if (r < 0)
                 return r;
         *ret_what = "/" BALLOON_SYSFS_DIR "/info/current_kb";
@@ -64,7 +85,7 @@ static int observe(struct manager *m, struct sb_observation *o, struct meminfo *
                 return -EBADMSG;
         o->mem_total_kb = mi->mem_total_kb;
         o->committed_as_kb = mi->committed_as_kb;
-        o->totalreserve_kb = reserve_pages * (m->opt.page_size / 1024);
+        o->totalreserve_kb = m->reserve_pages * (m->opt.page_size / 1024);
         o->max_kb = m->max_kb;
         /* static-max below what the guest has would make no sense */
         if (o->max_kb < o->balloon_current_kb)
@@ -205,7 +226,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         if (m->store)
                 manager_process_watch(m, now_usec);
 
-        r = observe(m, &o, &mi, &balloon_target_kb, &what);
+        r = observe(m, now_usec, &o, &mi, &balloon_target_kb, &what);
         if (r < 0) {
                 on_read_failure(m, r, what);
                 return r;
@@ -244,7 +265,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 struct sb_decision d2;
                 uint64_t t2;
 
-                if (observe(m, &o2, &mi, &balloon_target_kb, &what) == 0 &&
+                if (observe(m, now_usec, &o2, &mi, &balloon_target_kb, &what) == 0 &&
                     policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
                     clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > target_kb)
                         target_kb = t2;
@@ -425,6 +446,7 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
          * wants it to count now, not within the minute */
         m->xs_retry_usec = 0;
         m->probe_usec = 0;
+        m->reserve_valid = false;
 }
 
 int manager_restore(struct manager *m)
