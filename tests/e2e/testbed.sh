@@ -69,6 +69,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 T_START=$(date +%s.%N)
+# One builder at a time per cache (two runs may share it); released before qemu.
+exec 9>"$CACHE/.lock"
+flock 9
 # shellcheck source=tests/e2e/lib/build.sh
 . "$E2E_DIR/lib/build.sh"
 
@@ -110,6 +113,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-work.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 build_run_overlay "$DAEMON" "${SCENARIOS[@]}"
 T_BUILT=$(date +%s.%N)
+flock -u 9
 log "images ready ($(elapsed)s); booting Xen for: ${SCENARIOS[*]}"
 
 run_qemu

@@ -17,13 +17,13 @@ publisher() {
 }
 
 xenstore-write data/e2e/ack "" 2>/dev/null
+publisher &
+pub=$!
 if [ "$E2E_GUEST" = systemd ]; then
 	state=$(systemctl is-system-running --wait 2>&1)
 	e2e_log "systemd boot finished: $state; $(systemd-analyze 2>/dev/null | head -n 1)"
 	[ "$state" = running ] || systemctl --failed --no-pager >/dev/console 2>&1
 fi
-publisher &
-pub=$!
 e2e_log "scenario starts (guest $E2E_GUEST, daemon $E2E_DAEMON_KIND $SELFBALLOOND, kernel $(uname -r))"
 e2e_log "MemTotal $(e2e_meminfo MemTotal) kB, Committed_AS $(e2e_meminfo Committed_AS) kB, balloon target $(e2e_target_kb) kB, current $(e2e_current_kb) kB, static-max $(xenstore-read memory/static-max) kB"
 e2e_mark "scenario start"

@@ -52,8 +52,8 @@ tick() {
 	# Unlike the seed, also count what Committed_AS misses and cannot be reclaimed:
 	# tmpfs/initramfs pages (Shmem), unreclaimable slab, page tables, kernel stacks.
 	goal=$(( $(awk '$1~/^(Committed_AS|Shmem|SUnreclaim|PageTables|KernelStack):$/{s+=$2} END{print s}' /proc/meminfo) + reserve + reserved_kb ))
-	floor=$(awk -v u=$(( static_max - reserve )) -v r=$reserve 'BEGIN{m=1024;
-		if (u < 16*m) f=u+r; else if (u < 64*m) f=r+16*m+(u-16*m)/2;
+	floor=$(awk -v u=$(( static_max - reserve )) -v r=$reserve -v mu=$(( $(ini min_usable_mb 0) * 1024 )) 'BEGIN{m=1024;
+		if (mu > 0) f=r+mu; else if (u < 16*m) f=u+r; else if (u < 64*m) f=r+16*m+(u-16*m)/2;
 		else if (u < 512*m) f=r+40*m+(u-40*m)/8; else f=r+99*m+(u-99*m)/32; printf "%d", f}')
 	if [ $goal -lt $cur ]; then tgt=$(( cur - (cur - goal) / downhys )); else tgt=$(( cur + (goal - cur) / uphys )); fi
 	[ $tgt -lt $floor ] && tgt=$floor
