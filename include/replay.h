@@ -48,6 +48,7 @@ int replay_parse_row(const struct replay_header *h, const char *line, struct rep
 void replay_format_decision(const char *t_s, const struct sb_decision *d, char *buf, size_t len);
 
 /* The whole replay. Returns 0; -EINVAL for bad input with "NAME:LINE: ..."
- * in errbuf; -EIO when the output cannot be written. */
+ * in errbuf; -ENODATA when the input cannot be read ("NAME: read error: ...");
+ * -EIO when the output cannot be written. */
 int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *s,
                uint64_t page_size, char *errbuf, size_t errlen);

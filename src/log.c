@@ -43,7 +43,8 @@ static const char *prio_name(int p)
         return p >= 0 && p < 8 ? names[p] : "?";
 }
 
-static void log_v(int priority, const char *message_id, const struct log_field *fields,
+__attribute__((format(printf, 5, 0))) static void log_v(int priority, const char *message_id,
+                                                        const struct log_field *fields,
                   size_t n_fields, const char *fmt, va_list ap)
 {
         char text[1024];

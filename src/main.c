@@ -220,8 +220,13 @@ static int run_replay(const struct options *o)
                 fprintf(stderr, "selfballoond: %s\n", err);
                 return EXIT_USAGE;
         }
+        if (r == -ENODATA) {
+                fprintf(stderr, "selfballoond: %s\n", err);
+                return EXIT_RUNTIME;
+        }
         if (r < 0) {
-                fprintf(stderr, "selfballoond: replay output: %s\n", strerror(-r));
+                fprintf(stderr, "selfballoond: cannot write the replay output: %s\n",
+                        strerror(-r));
                 return EXIT_RUNTIME;
         }
         return EXIT_OK;

@@ -23,7 +23,8 @@ static bool column_required(enum replay_column c)
         return c != REPLAY_T_S && c != REPLAY_FRONTSWAP_PAGES;
 }
 
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errlen,
+                                                      const char *fmt, ...)
 {
         va_list ap;
 
@@ -218,7 +219,7 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
         }
         if (ferror(in)) {
                 snprintf(errbuf, errlen, "%s: read error: %s", name, strerror(errno));
-                return -EIO;
+                return -ENODATA;
         }
         if (lineno == 0) {
                 snprintf(errbuf, errlen, "%s:1: empty input, expected a header line", name);

@@ -8,7 +8,7 @@ packages=(
         gcc meson ninja-build pkg-config
         libxen-dev libsystemd-dev libinih-dev libcmocka-dev
         # tests: a real xenstored and its tools, man page lint, unit checks
-        python3 xen-utils-4.17 xenstore-utils mandoc groff-base man-db systemd
+        python3 xen-utils-4.17 xenstore-utils mandoc groff-base man-db systemd valgrind
         # sanitizer and fuzz builds
         clang
 )

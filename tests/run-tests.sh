@@ -1,6 +1,11 @@
 #!/bin/bash
 # The test command: sets everything up on a fresh Debian 12 machine (as root),
-# then builds and runs all the tests. Usage: tests/run-tests.sh [BUILDDIR]
+# then builds and runs all the tests:
+#   1. every meson test suite (unit, cli, integration against a real xenstored,
+#      operator, fuzz corpora, reliability, sim), warnings as errors;
+#   2. the same suites again under ASan+UBSan (tests/sanitize.sh);
+#   3. a short libFuzzer run of every parser (a minute each, two at a time).
+# Usage: tests/run-tests.sh [BUILDDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -12,4 +17,10 @@ else
         meson setup "$build"
 fi
 meson compile -C "$build"
-meson test -C "$build" --print-errorlogs
+meson test -C "$build" --print-errorlogs --no-suite e2e
+
+echo "== the test suites under ASan+UBSan"
+tests/sanitize.sh --print-errorlogs --no-suite e2e
+
+echo "== a short fuzz of every parser"
+tests/fuzz/run-fuzz.sh -j 2 "${FUZZ_SECONDS:-60}"
