@@ -13,6 +13,7 @@
 #define USEC_PER_SEC 1000000ULL
 #define XS_DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
 #define STALL_PROBE_USEC (60 * USEC_PER_SEC)     /* a raised cap is found within a minute */
+#define XS_RECONNECT_MAX_USEC (60 * USEC_PER_SEC)
 #define STALL_TICKS 3
 #define ZONEINFO_REFRESH_USEC (60 * USEC_PER_SEC)
 
@@ -34,6 +35,8 @@ struct manager {
 
         struct store *store;
         bool store_lost_logged;
+        uint64_t store_retry_usec; /* reconnect not before */
+        uint64_t store_backoff_usec;
         struct guest_info guest;
         int64_t xs_offset_kb;
 

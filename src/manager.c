@@ -57,6 +57,25 @@ static int observe_totalreserve(struct manager *m, uint64_t now_usec)
         return 0;
 }
 
+/* Tries xenstore again after a loss, every tick at first, then backing off
+ * to once a minute: a guest whose xenstore stays away is not hammered. */
+static void reconnect(struct manager *m, uint64_t now_usec)
+{
+        uint64_t tick = m->cfg.settings.interval_s * USEC_PER_SEC;
+
+        if (now_usec < m->store_retry_usec)
+                return;
+        if (store_connect(m) == 0) {
+                m->store_backoff_usec = 0;
+                return;
+        }
+        m->store_backoff_usec = m->store_backoff_usec ? 2 * m->store_backoff_usec : tick;
+        if (m->store_backoff_usec > XS_RECONNECT_MAX_USEC)
+                m->store_backoff_usec = XS_RECONNECT_MAX_USEC;
+        /* a little early, so the tick that is due finds the retry due too */
+        m->store_retry_usec = now_usec + m->store_backoff_usec - tick / 2;
+}
+
 /* The readings of one tick. */
 static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *o,
                    struct meminfo *mi, uint64_t *ret_balloon_target_kb, const char **ret_what)
@@ -222,7 +241,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 
         *ret = (struct tick_result){ .backend = m->backend, .status = status_of(m) };
         if (!m->store && m->cfg.backend != SB_BACKEND_SYSFS)
-                (void)store_connect(m);
+                reconnect(m, now_usec);
         if (m->store)
                 manager_process_watch(m, now_usec);
 
