@@ -3,6 +3,7 @@
 #
 #   e2e_log TEXT                 a line on the console (shown live on the host)
 #   e2e_fail TEXT                end the scenario as FAIL with that reason
+#   e2e_note TEXT                a remark added to the verdict line (PASS (TEXT))
 #   e2e_dom0 CMD [ARGS]          ask dom0 (see dom0/run.sh: mem-set MiB, mem-max MiB,
 #                                grant-target, revoke-target, xl-list, mark TEXT,
 #                                xen-log-count PATTERN, xs-read REL, or a scenario's
@@ -46,6 +47,11 @@ e2e_fail() {
 	e2e_log "FAIL: $*"
 	echo "$*" >"$E2E_TMP/fail-reason"
 	exit 1
+}
+
+e2e_note() {
+	e2e_log "note: $*"
+	echo "$*" >>"$E2E_TMP/notes"
 }
 
 e2e_meminfo() { awk -v k="$1:" '$1==k{print $2; exit}' /proc/meminfo; }

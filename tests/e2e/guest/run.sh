@@ -45,7 +45,8 @@ fi
 
 if [ $rc = 0 ]; then
 	e2e_log "PASS"
-	e2e_dom0 result "PASS" >/dev/null
+	notes=$(cat "$E2E_TMP/notes" 2>/dev/null | tr '\n' ';' | sed 's/;$//')
+	e2e_dom0 result "PASS${notes:+ ($notes)}" >/dev/null
 else
 	reason=$(cat "$E2E_TMP/fail-reason" 2>/dev/null || echo "guest.sh exited with $rc")
 	e2e_dom0 result "FAIL $reason" >/dev/null

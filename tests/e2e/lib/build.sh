@@ -273,23 +273,29 @@ plot_timeline() { # dir
 }
 
 verdict() {
-	local s v fails=0 n=0
+	local s v d fails=0 n=0
+	# (no pipeline into tee here: the counters must survive for the exit status)
 	{
-		printf 'e2e testbed: %s\n' "$(date -u)"
+		printf 'e2e testbed: %s, daemon: %s\n' "$(date -u)" "$DAEMON_LABEL"
 		printf 'timing: build %.1fs, qemu %.1fs, total %.1fs (qemu rc %s)\n' \
 			"$(awk -v a="$T_START" -v b="$T_BUILT" 'BEGIN{print b-a}')" \
 			"$(awk -v a="$T_BUILT" -v b="$T_DONE" 'BEGIN{print b-a}')" \
 			"$(awk -v a="$T_START" -v b="$T_DONE" 'BEGIN{print b-a}')" "$QEMU_RC"
-		[ -f "$OUT/boot-times" ] && cat "$OUT/boot-times"
-		while read -r s _; do
-			n=$((n + 1))
-			v=$(head -n 1 "$OUT/$s/verdict" 2>/dev/null || echo "FAIL no verdict (testbed broke before the end)")
-			case "$v" in PASS*) ;; *) fails=$((fails + 1)) ;; esac
-			printf '%-22s %s\n' "$s" "$v"
-		done <"$WORK/dom0-overlay/e2e/scenarios.list"
+	} >"$OUT/summary.txt"
+	while read -r s _; do
+		n=$((n + 1))
+		v=$(head -n 1 "$OUT/$s/verdict" 2>/dev/null || echo "FAIL no verdict (testbed broke before the end)")
+		case "$v" in PASS*) ;; *) fails=$((fails + 1)) ;; esac
+		d=$(awk -v s="$s" '$1==s{print $2 "s"}' "$OUT/durations" 2>/dev/null)
+		printf '%-22s %8s  %s\n' "$s" "${d:--}" "$v" >>"$OUT/summary.txt"
+	done <"$WORK/dom0-overlay/e2e/scenarios.list"
+	{
 		if [ $fails = 0 ]; then echo "PASS: $n scenario(s)"; else echo "FAIL: $fails of $n scenario(s)"; fi
 		printf '%d passed, %d failed\n' $((n - fails)) $fails
-	} | tee "$OUT/summary.txt"
+	} >>"$OUT/summary.txt"
+	cat "$OUT/summary.txt"
 	echo "results: $OUT"
+	# No archive from dom0 at all: the testbed broke (boot, timeout), not a scenario.
+	[ -f "$OUT/dom0.log" ] || exit 2
 	[ $fails = 0 ] || exit 1
 }

@@ -30,6 +30,7 @@ if ! e2e_wait_until 25 "memory/target follows the balloon target (no restart)" x
 	kill -HUP "$E2E_DAEMON_PID"
 	e2e_wait_until 20 "memory/target follows the balloon target after SIGHUP" xs_follows ||
 		e2e_fail "memory/target stayed at $(xenstore-read memory/target) kB (balloon target $(e2e_target_kb) kB), even after SIGHUP"
+	e2e_note "the grant was picked up only after SIGHUP"
 fi
 kill $hog 2>/dev/null
 e2e_dom0 xl-list
