@@ -1207,6 +1207,27 @@ def test_refuses_outside_xen(xs, base):
     _refusal(xs, base, tree, 4, r'not running as a Xen guest', target=False)
 
 
+def test_static_max_garbage(xs, base):
+    """memory/static-max unreadable as a number: one warning, and the guest
+    is never asked to grow above what it had at start."""
+    guest5(xs)
+    xs.write(f'{DOM}/memory/static-max', 'lots\n')
+    tree = Tree(base)
+    current = tree.current_kb
+    want = expect(tree, max_kb=current)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    time.sleep(4 * TICK)
+    warn = [l for l in d.lines() if 'memory/static-max is not readable' in l]
+    eq(len(warn), 1, 'static-max warnings')
+    dec = d.decisions()
+    check(dec, f'no decision logged:\n{d.log()}')
+    eq(dec[0]['SELFBALLOON_MAX_KB'], current, 'max stands at what the guest had')
+    check(all(int(x['SELFBALLOON_TARGET_KB']) <= current for x in dec),
+          'a target above what the guest had')
+    eq(d.stop(), 0, 'exit status on SIGTERM')
+
+
 # ---- 9: reload ----------------------------------------------------------------------
 
 def test_reload(xs, base):
