@@ -4,7 +4,9 @@
 #   1. every meson test suite (unit, cli, integration against a real xenstored,
 #      operator, fuzz corpora, reliability, sim), warnings as errors;
 #   2. the same suites again under ASan+UBSan (tests/sanitize.sh);
-#   3. a short libFuzzer run of every parser (a minute each, two at a time).
+#   3. a short libFuzzer run of every parser (a minute each, two at a time);
+#   4. the end-to-end scenarios in real Xen guests under QEMU (tests/e2e/,
+#      about 13 minutes from a cold cache); E2E=0 skips it.
 # Usage: tests/run-tests.sh [BUILDDIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +26,8 @@ tests/sanitize.sh --print-errorlogs --no-suite e2e
 
 echo "== a short fuzz of every parser"
 tests/fuzz/run-fuzz.sh -j 2 "${FUZZ_SECONDS:-60}"
+
+if [ "${E2E:-1}" != 0 ]; then
+        echo "== end to end in real Xen guests (Xen 4.17 under QEMU/TCG)"
+        tests/e2e/testbed.sh --cache "$build/e2e-cache" "$build/src/selfballoond" all
+fi
