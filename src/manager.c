@@ -286,8 +286,13 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 
                 if (observe(m, now_usec, &o2, &mi, &balloon_target_kb, &what) == 0 &&
                     policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
-                    clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > target_kb)
+                    clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > target_kb) {
+                        /* the later readings win: log what the target came from */
                         target_kb = t2;
+                        o = o2;
+                        d.goal_kb = d2.goal_kb;
+                        d.floor_kb = d2.floor_kb;
+                }
         }
 
         /* a due xenstore retry writes even an unchanged target, so that a

@@ -85,6 +85,8 @@ fi
 
 [ ${#ARGS[@]} -ge 2 ] || die "usage: testbed.sh [options] DAEMON|standin SCENARIO...|all"
 DAEMON=${ARGS[0]}
+# absolute, since host-side checks run in each scenario's result folder
+[ "$DAEMON" = standin ] || DAEMON=$(realpath "$DAEMON")
 SCENARIOS=("${ARGS[@]:1}")
 if [ "${SCENARIOS[*]}" = all ]; then
 	SCENARIOS=()

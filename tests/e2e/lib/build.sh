@@ -253,7 +253,7 @@ collect_results() {
 		fi
 		[ -f "$OUT/$s/timeline.csv" ] && plot_timeline "$OUT/$s"
 		if [ -x "$E2E_DIR/scenarios/$s/check.sh" ] && [ -f "$OUT/$s/verdict" ] && grep -q '^PASS' "$OUT/$s/verdict"; then
-			if ! (cd "$OUT/$s" && "$E2E_DIR/scenarios/$s/check.sh" "$OUT/$s") >"$OUT/$s/check.log" 2>&1; then
+			if ! (cd "$OUT/$s" && SELFBALLOOND_HOST="$DAEMON" "$E2E_DIR/scenarios/$s/check.sh" "$OUT/$s") >"$OUT/$s/check.log" 2>&1; then
 				echo "FAIL host check: $(tail -n 1 "$OUT/$s/check.log")" >"$OUT/$s/verdict"
 			fi
 		fi
