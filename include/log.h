@@ -18,7 +18,6 @@ enum log_target {
 
 int log_target_from_string(const char *s, enum log_target *ret);
 void log_open(enum log_target t);
-enum log_target log_get_target(void);
 
 /* Extra journal fields "NAME=value"; on the console they follow the text. */
 struct log_field {

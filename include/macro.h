@@ -33,16 +33,10 @@ static inline void fclosep(FILE **f)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
-/* Hand a cleanup-owned value over: the variable no longer frees it. */
+/* Hand a cleanup-owned fd over: the variable no longer closes it. */
 #define TAKE_FD(fd)                        \
         __extension__({                                 \
                 int _fd_ = (fd);           \
                 (fd) = -EBADF;             \
                 _fd_;                      \
-        })
-#define TAKE_PTR(p)                        \
-        __extension__({                                 \
-                __typeof__(p) _p_ = (p);   \
-                (p) = NULL;                \
-                _p_;                       \
         })

@@ -66,4 +66,4 @@ void manager_stopping(struct manager *m);
 
 /* Just enough for `selfballoond --restore`: connects xenstore if the
  * backend may use it, without recording or logging a start. */
-int manager_connect(struct manager *m, uint64_t now_usec);
+int manager_connect(struct manager *m);

@@ -31,11 +31,6 @@ void log_open(enum log_target t)
         log_target = t;
 }
 
-enum log_target log_get_target(void)
-{
-        return log_target;
-}
-
 static const char *prio_name(int p)
 {
         static const char *const names[] = { "emerg", "alert", "crit",   "error",

@@ -497,7 +497,7 @@ static int run_restore(const struct options *o)
         if (make_manager(o, root_fd, &cfg, missing, &m) < 0)
                 return EXIT_RUNTIME;
         if (cfg.backend != SB_BACKEND_SYSFS)
-                (void)manager_connect(m, now_usec());
+                (void)manager_connect(m);
         r = manager_restore(m);
         if (r == -ENOENT)
                 log_notice("no start target recorded in /%s: nothing to restore", RUNSTATE_DIR);

@@ -136,7 +136,7 @@ int store_connect(struct manager *m)
         return 0;
 }
 
-int manager_connect(struct manager *m, uint64_t now_usec)
+int manager_connect(struct manager *m)
 {
         return store_connect(m);
 }
