@@ -6,6 +6,14 @@
  * With policy SB_POLICY_SEED the arithmetic is the one of Linux's
  * drivers/xen/xen-selfballoon.c (selfballoon_process() and
  * frontswap_selfshrink(), as of commit bc1b0df59e), page for page.
+ *
+ * SB_POLICY_ADAPTIVE keeps that arithmetic (hysteresis, floor, balloon
+ * scale, frontswap) and changes two things: the goal also counts the kernel
+ * memory the seed misses (SUnreclaim + KernelStack + PageTables), so its
+ * default cushion is a small fixed one instead of 10 %; and it has a fast
+ * path, policy_decide_fast(), which the daemon runs between ticks when the
+ * kernel reports memory pressure (a PSI trigger), and which only ever raises
+ * the target.
  */
 #pragma once
 
@@ -14,6 +22,7 @@
 
 enum sb_policy {
         SB_POLICY_SEED,
+        SB_POLICY_ADAPTIVE,
         _SB_POLICY_MAX,
 };
 
@@ -47,6 +56,13 @@ struct sb_observation {
         uint64_t balloon_current_kb; /* balloon info/current_kb */
         bool has_frontswap;          /* a frontswap count was observed */
         uint64_t frontswap_pages;
+
+        /* Read by SB_POLICY_ADAPTIVE only; 0 when the kernel lacks them. */
+        uint64_t sunreclaim_kb;      /* SUnreclaim */
+        uint64_t kernel_stack_kb;    /* KernelStack */
+        uint64_t page_tables_kb;     /* PageTables */
+        bool has_mem_available;      /* fast path: MemAvailable was read */
+        uint64_t mem_available_kb;   /* MemAvailable (Linux 3.14+) */
 };
 
 /* What the policy remembers between ticks (the seed's static variables). */
@@ -73,8 +89,15 @@ struct sb_decision {
         uint64_t frontswap_target_pages;
 };
 
-/* The defaults of the seed (and of /etc/selfballoon.conf). */
+/* The defaults of /etc/selfballoon.conf (the seed's, with its policy). */
 void policy_settings_default(struct sb_settings *ret);
+
+/* The reserve a policy uses when reserved_mb is not set: 10 % of MemTotal
+ * for the seed (commit bc1b0df59e), SB_ADAPTIVE_RESERVE_MB for adaptive. */
+struct sb_reserve policy_default_reserve(enum sb_policy p);
+
+/* Whether the policy wants policy_decide_fast() run on memory pressure. */
+bool policy_has_fast_path(enum sb_policy p);
 
 void policy_state_init(struct sb_policy_state *ret);
 
@@ -94,6 +117,20 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
                   const struct sb_observation *obs, uint64_t page_size,
                   struct sb_decision *ret);
 
+/*
+ * The fast path, between ticks, for policies that have one: the regular
+ * decision's target, raised further so that at least SB_FAST_ROOM_MB would
+ * be available (MemAvailable; MemFree-like 0 when unknown), never below
+ * last_target_kb, and never above static-max. No hysteresis is applied
+ * upward (the seed's default up_hysteresis is 1 anyway), nothing is ever
+ * lowered, and the frontswap state is not touched: *state is read only.
+ * ret->balloon is false when the policy has no fast path or ballooning is
+ * disabled; otherwise target_kb >= last_target_kb.
+ */
+int policy_decide_fast(const struct sb_settings *s, const struct sb_policy_state *state,
+                       const struct sb_observation *obs, uint64_t page_size,
+                       uint64_t last_target_kb, struct sb_decision *ret);
+
 /* The seed resets its inertia countdown when the inertia tunable is
  * written; call this when a reload changes it. */
 void policy_settings_changed(const struct sb_settings *old_s, const struct sb_settings *new_s,
@@ -109,3 +146,8 @@ int policy_from_string(const char *s, enum sb_policy *ret);
 #define SB_HYSTERESIS_MAX 1000000U
 #define SB_MB_MAX 16777216ULL
 #define SB_PERCENT_MAX 100U
+
+/* SB_POLICY_ADAPTIVE's cushion above Committed_AS + kernel memory, in MB,
+ * when reserved_mb is not set, and the room its fast path makes. */
+#define SB_ADAPTIVE_RESERVE_MB 12U
+#define SB_FAST_ROOM_MB 64U

@@ -22,6 +22,11 @@ enum replay_column {
         REPLAY_MAX_KB,
         REPLAY_BALLOON_CURRENT_KB,
         REPLAY_FRONTSWAP_PAGES,
+        /* optional: read by policies that use them (adaptive) */
+        REPLAY_SUNRECLAIM_KB,
+        REPLAY_KERNEL_STACK_KB,
+        REPLAY_PAGE_TABLES_KB,
+        REPLAY_MEM_AVAILABLE_KB,
         _REPLAY_COLUMN_MAX,
 };
 
@@ -36,6 +41,8 @@ struct replay_header {
 struct replay_row {
         struct sb_observation obs;
         char t_s[32]; /* copied through as given; empty when absent */
+        bool has_t;
+        uint64_t t_us; /* t_s in microseconds (finer digits dropped), saturated */
 };
 
 /* Pure parsers. `line` has no line terminator. Errors: -EINVAL with a
@@ -47,7 +54,12 @@ int replay_parse_row(const struct replay_header *h, const char *line, struct rep
 /* Formats one output line (without newline) for a decision. */
 void replay_format_decision(const char *t_s, const struct sb_decision *d, char *buf, size_t len);
 
-/* The whole replay. Returns 0; -EINVAL for bad input with "NAME:LINE: ..."
+/*
+ * The whole replay. A policy with a fast path (adaptive) judges a line whose
+ * t_s is less than `interval` after the last regular tick's by the fast path
+ * only (policy_decide_fast(), raising from the previous line's target), as
+ * the daemon does on memory pressure between ticks; without t_s, and for
+ * the seed, every line is a regular tick. Returns 0; -EINVAL for bad input with "NAME:LINE: ..."
  * in errbuf; -ENODATA when the input cannot be read ("NAME: read error: ...");
  * -EIO when the output cannot be written. */
 int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *s,

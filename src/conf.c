@@ -43,6 +43,7 @@ struct conf_key {
         uint64_t min, max;
         const char *default_text; /* what conf_default() parses */
         const char *accepted;
+        const char *default_doc;  /* the default as --print-config says it, if not default_text */
 };
 
 static const char *const conf_sections[] = { "selfballoon", "frontswap" };
@@ -251,7 +252,7 @@ static void format_path(const struct conf_key *k, const struct sb_config *c, cha
         _Generic(((struct sb_config *)NULL)->field, type : offsetof(struct sb_config, field))
 
 #define KEY(sec, key, kind, type, field, lo, hi, def, acc) \
-        { sec, key, parse_##kind, format_##kind, OFFSET(field, type), lo, hi, def, acc }
+        { sec, key, parse_##kind, format_##kind, OFFSET(field, type), lo, hi, def, acc, NULL }
 
 #define BOOLEANS "yes, no, true, false, 1 or 0 (lowercase)"
 #define COUNT "an integer from 1 to 1000000"
@@ -268,10 +269,12 @@ static const struct conf_key conf_keys[] = {
             SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX, "1", COUNT),
         KEY("selfballoon", "min_usable_mb", u64, uint64_t, settings.min_usable_mb, 0, SB_MB_MAX,
             "0", "an integer from 0 to 16777216 (MB; 0 = the seed's piecewise floor)"),
-        KEY("selfballoon", "reserved_mb", reserve, struct sb_reserve, settings.reserve,
-            0, SB_MB_MAX, "10%",
-            "an integer from 0 to 16777216 (MB), or N% of MemTotal with N from 0 to 100"),
-        KEY("selfballoon", "policy", policy, enum sb_policy, settings.policy, 0, 0, "seed", "seed"),
+        { "selfballoon", "reserved_mb", parse_reserve, format_reserve,
+          OFFSET(settings.reserve, struct sb_reserve), 0, SB_MB_MAX, "10%",
+          "an integer from 0 to 16777216 (MB), or N% of MemTotal with N from 0 to 100",
+          "10% with policy seed, 12 with policy adaptive" },
+        KEY("selfballoon", "policy", policy, enum sb_policy, settings.policy, 0, 0, "seed",
+            "seed or adaptive"),
         KEY("selfballoon", "backend", backend, enum sb_backend, backend, 0, 0, "auto",
             "auto, xenstore or sysfs"),
         KEY("frontswap", "selfshrink", bool, bool, settings.frontswap_selfshrink, 0, 0, "yes",
@@ -602,6 +605,11 @@ int conf_parse_string(const char *text, size_t len, const char *name_for_message
         }
         if (ctx.error_line != 0)
                 return -EINVAL;
+        /* reserved_mb's default depends on the policy */
+        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
+                if (conf_keys[i].parse == parse_reserve && ctx.seen[i] == 0)
+                        ctx.config.settings.reserve =
+                                policy_default_reserve(ctx.config.settings.policy);
         *ret = ctx.config;
         return 0;
 }
@@ -671,7 +679,8 @@ int conf_print(FILE *f, const struct sb_config *c)
                                 continue;
                         k->format(k, c, value, sizeof(value));
                         if (fprintf(f, "; %s; default: %s\n%s = %s\n", k->accepted,
-                                    k->default_text, k->name, value) < 0)
+                                    k->default_doc ? k->default_doc : k->default_text, k->name,
+                                    value) < 0)
                                 goto fail;
                 }
         }

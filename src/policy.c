@@ -76,6 +76,18 @@ void policy_settings_default(struct sb_settings *ret)
         };
 }
 
+struct sb_reserve policy_default_reserve(enum sb_policy p)
+{
+        if (p == SB_POLICY_ADAPTIVE)
+                return (struct sb_reserve){ .percent = false, .value = SB_ADAPTIVE_RESERVE_MB };
+        return (struct sb_reserve){ .percent = true, .value = 10 };
+}
+
+bool policy_has_fast_path(enum sb_policy p)
+{
+        return p == SB_POLICY_ADAPTIVE;
+}
+
 void policy_state_init(struct sb_policy_state *ret)
 {
         /* The seed's statics start at zero. */
@@ -160,68 +172,130 @@ static void frontswap_decide(const struct sb_settings *s, struct sb_policy_state
                                             : cur - cur / s->frontswap_hysteresis;
 }
 
+/* Committed_AS plus what the policy adds to it, in pages. */
+static uint64_t demand_pages(const struct sb_settings *s, const struct sb_observation *obs,
+                             unsigned shift)
+{
+        uint64_t kb = obs->committed_as_kb;
+
+        if (s->policy == SB_POLICY_ADAPTIVE)
+                kb = add_sat(add_sat(add_sat(kb, obs->sunreclaim_kb), obs->kernel_stack_kb),
+                             obs->page_tables_kb);
+        return kb_to_pages(kb, shift);
+}
+
+/* selfballoon_process()'s arithmetic: goal, hysteresis, floor, balloon scale. */
+static void balloon_decide(const struct sb_settings *s, uint64_t reserved_mb,
+                           const struct sb_observation *obs, bool frontswap, unsigned shift,
+                           struct sb_decision *d)
+{
+        uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, offset, floor_target;
+
+        cur = kb_to_pages(obs->mem_total_kb, shift);
+        reserve_p = kb_to_pages(obs->totalreserve_kb, shift);
+        max_p = kb_to_pages(obs->max_kb, shift);
+        current_p = kb_to_pages(obs->balloon_current_kb, shift);
+
+        goal = add_sat(add_sat(demand_pages(s, obs, shift), reserve_p),
+                       mb_to_pages(reserved_mb, shift));
+        if (frontswap)
+                goal = add_sat(goal, obs->frontswap_pages);
+
+        if (cur > goal)
+                tgt = cur - (cur - goal) / s->down_hysteresis;
+        else if (cur < goal)
+                tgt = cur + (goal - cur) / s->up_hysteresis;
+        else
+                tgt = cur;
+
+        floor_p = floor_pages_of(max_p, reserve_p, s->min_usable_mb, shift);
+        if (tgt < floor_p)
+                tgt = floor_p;
+
+        d->balloon = true;
+        d->goal_pages = goal;
+        d->floor_pages = floor_p;
+        d->tgt_pages = tgt;
+        /* Balloon scale. Two deviations, for inputs no kernel shows:
+         * current below MemTotal contributes no offset, and the
+         * target never exceeds static-max. */
+        offset = sub_floor0(current_p, cur);
+        d->target_pages = add_sat(tgt, offset);
+        if (d->target_pages > max_p)
+                d->target_pages = max_p;
+        d->target_kb = pages_to_kb(d->target_pages, shift);
+        d->goal_kb = pages_to_kb(goal, shift);
+        d->floor_kb = pages_to_kb(floor_p, shift);
+        /* what a caller that clamps the target must not go below */
+        floor_target = add_sat(floor_p, offset);
+        d->floor_target_kb = pages_to_kb(floor_target < max_p ? floor_target : max_p, shift);
+}
+
 int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
                   const struct sb_observation *obs, uint64_t page_size, struct sb_decision *ret)
 {
         struct sb_decision d = { 0 };
         unsigned shift;
-        uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, reserved_mb, offset, floor_target;
         bool frontswap = s->frontswap_selfshrink && obs->has_frontswap;
 
         if (policy_validate(s, page_size) < 0 || page_shift_of(page_size, &shift) < 0)
                 return -EINVAL;
 
-        cur = kb_to_pages(obs->mem_total_kb, shift);
         if (!state->started) {
                 state->started = true;
-                state->first_totalram_pages = cur;
+                state->first_totalram_pages = kb_to_pages(obs->mem_total_kb, shift);
         }
-        reserved_mb = policy_reserved_mb(&s->reserve, state->first_totalram_pages, shift);
-        d.reserved_mb = reserved_mb;
+        d.reserved_mb = policy_reserved_mb(&s->reserve, state->first_totalram_pages, shift);
 
-        if (s->enabled) {
-                reserve_p = kb_to_pages(obs->totalreserve_kb, shift);
-                max_p = kb_to_pages(obs->max_kb, shift);
-                current_p = kb_to_pages(obs->balloon_current_kb, shift);
-
-                goal = add_sat(add_sat(kb_to_pages(obs->committed_as_kb, shift), reserve_p),
-                               mb_to_pages(reserved_mb, shift));
-                if (frontswap)
-                        goal = add_sat(goal, obs->frontswap_pages);
-
-                if (cur > goal)
-                        tgt = cur - (cur - goal) / s->down_hysteresis;
-                else if (cur < goal)
-                        tgt = cur + (goal - cur) / s->up_hysteresis;
-                else
-                        tgt = cur;
-
-                floor_p = floor_pages_of(max_p, reserve_p, s->min_usable_mb, shift);
-                if (tgt < floor_p)
-                        tgt = floor_p;
-
-                d.balloon = true;
-                d.goal_pages = goal;
-                d.floor_pages = floor_p;
-                d.tgt_pages = tgt;
-                /* Balloon scale. Two deviations, for inputs no kernel shows:
-                 * current below MemTotal contributes no offset, and the
-                 * target never exceeds static-max. */
-                offset = sub_floor0(current_p, cur);
-                d.target_pages = add_sat(tgt, offset);
-                if (d.target_pages > max_p)
-                        d.target_pages = max_p;
-                d.target_kb = pages_to_kb(d.target_pages, shift);
-                d.goal_kb = pages_to_kb(goal, shift);
-                d.floor_kb = pages_to_kb(floor_p, shift);
-                /* what a caller that clamps the target must not go below */
-                floor_target = add_sat(floor_p, offset);
-                d.floor_target_kb = pages_to_kb(floor_target < max_p ? floor_target : max_p, shift);
-        }
-
+        if (s->enabled)
+                balloon_decide(s, d.reserved_mb, obs, frontswap, shift, &d);
         if (frontswap)
                 frontswap_decide(s, state, obs->frontswap_pages, &d);
 
+        *ret = d;
+        return 0;
+}
+
+int policy_decide_fast(const struct sb_settings *s, const struct sb_policy_state *state,
+                       const struct sb_observation *obs, uint64_t page_size,
+                       uint64_t last_target_kb, struct sb_decision *ret)
+{
+        struct sb_settings up = *s;
+        struct sb_decision d = { 0 };
+        uint64_t first, room, avail, max_p, t;
+        unsigned shift;
+
+        if (policy_validate(s, page_size) < 0 || page_shift_of(page_size, &shift) < 0)
+                return -EINVAL;
+        /* before the first regular tick there is no reserve base yet */
+        first = state->started ? state->first_totalram_pages
+                               : kb_to_pages(obs->mem_total_kb, shift);
+        d.reserved_mb = policy_reserved_mb(&s->reserve, first, shift);
+        if (!s->enabled || !policy_has_fast_path(s->policy)) {
+                *ret = d;
+                return 0;
+        }
+
+        up.up_hysteresis = 1;
+        balloon_decide(&up, d.reserved_mb, obs, s->frontswap_selfshrink && obs->has_frontswap,
+                       shift, &d);
+
+        /* room: MemAvailable raised to SB_FAST_ROOM_MB by growing the balloon */
+        max_p = kb_to_pages(obs->max_kb, shift);
+        avail = obs->has_mem_available ? kb_to_pages(obs->mem_available_kb, shift) : 0;
+        room = sub_floor0(mb_to_pages(SB_FAST_ROOM_MB, shift), avail);
+        t = add_sat(kb_to_pages(obs->balloon_current_kb, shift), room);
+        if (t > d.target_pages)
+                d.target_pages = t;
+        t = kb_to_pages(last_target_kb, shift);
+        if (t > d.target_pages)
+                d.target_pages = t;
+        if (d.target_pages > max_p)
+                d.target_pages = max_p;
+        d.target_kb = pages_to_kb(d.target_pages, shift);
+        /* never below what the caller already asked for, even off a page boundary */
+        if (d.target_kb < last_target_kb && last_target_kb <= obs->max_kb)
+                d.target_kb = last_target_kb;
         *ret = d;
         return 0;
 }
@@ -235,6 +309,7 @@ void policy_settings_changed(const struct sb_settings *old_s, const struct sb_se
 
 static const char *const policy_names[_SB_POLICY_MAX] = {
         [SB_POLICY_SEED] = "seed",
+        [SB_POLICY_ADAPTIVE] = "adaptive",
 };
 
 const char *policy_to_string(enum sb_policy p)

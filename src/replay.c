@@ -16,11 +16,15 @@ static const char *const column_names[_REPLAY_COLUMN_MAX] = {
         [REPLAY_MAX_KB] = "max_kb",
         [REPLAY_BALLOON_CURRENT_KB] = "balloon_current_kb",
         [REPLAY_FRONTSWAP_PAGES] = "frontswap_pages",
+        [REPLAY_SUNRECLAIM_KB] = "sunreclaim_kb",
+        [REPLAY_KERNEL_STACK_KB] = "kernel_stack_kb",
+        [REPLAY_PAGE_TABLES_KB] = "page_tables_kb",
+        [REPLAY_MEM_AVAILABLE_KB] = "mem_available_kb",
 };
 
 static bool column_required(enum replay_column c)
 {
-        return c != REPLAY_T_S && c != REPLAY_FRONTSWAP_PAGES;
+        return c >= REPLAY_MEM_TOTAL_KB && c <= REPLAY_BALLOON_CURRENT_KB;
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errlen,
@@ -66,7 +70,8 @@ int replay_parse_header(const char *line, struct replay_header *ret, char *errbu
                         return fail(errbuf, errlen,
                                     "unknown column '%.*s'; columns are t_s, mem_total_kb, "
                                     "committed_as_kb, totalreserve_kb, max_kb, "
-                                    "balloon_current_kb, frontswap_pages",
+                                    "balloon_current_kb, frontswap_pages, sunreclaim_kb, "
+                                    "kernel_stack_kb, page_tables_kb, mem_available_kb",
                                     (int)(n > 64 ? 64 : n), f);
                 if (h.present[col])
                         return fail(errbuf, errlen, "column '%s' appears twice", column_names[col]);
@@ -81,18 +86,28 @@ int replay_parse_header(const char *line, struct replay_header *ret, char *errbu
         return 0;
 }
 
-/* Seconds as written: digits with an optional fraction. */
-static bool valid_time(const char *s, size_t n)
+/* Seconds as written: digits with an optional fraction. Stores the value
+ * in microseconds, saturated, digits finer than a microsecond dropped. */
+static bool valid_time(const char *s, size_t n, uint64_t *ret_us)
 {
         size_t i = 0, digits = 0;
+        uint64_t sec = 0, us = 0, scale = 100000;
 
-        while (i < n && s[i] >= '0' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+                unsigned d = (unsigned)(s[i] - '0');
+
+                sec = sec > (UINT64_MAX / 1000000 - d) / 10 ? UINT64_MAX / 1000000 : sec * 10 + d;
                 i++, digits++;
+        }
         if (i < n && s[i] == '.') {
                 i++;
-                while (i < n && s[i] >= '0' && s[i] <= '9')
+                while (i < n && s[i] >= '0' && s[i] <= '9') {
+                        us += (uint64_t)(s[i] - '0') * scale;
+                        scale /= 10;
                         i++, digits++;
+                }
         }
+        *ret_us = sec * 1000000 + us;
         return i == n && digits > 0;
 }
 
@@ -117,12 +132,13 @@ int replay_parse_row(const struct replay_header *h, const char *line, struct rep
                         continue; /* an absent optional value */
                 }
                 if (col == REPLAY_T_S) {
-                        if (n >= sizeof(r.t_s) || !valid_time(f, n))
+                        if (n >= sizeof(r.t_s) || !valid_time(f, n, &r.t_us))
                                 return fail(errbuf, errlen,
                                             "t_s '%.*s' is not a time in seconds (digits, "
                                             "optionally with a fraction)",
                                             (int)(n > 40 ? 40 : n), f);
                         memcpy(r.t_s, f, n);
+                        r.has_t = true;
                         continue;
                 }
                 if (parse_u64_n(f, n, &v) < 0)
@@ -139,6 +155,13 @@ int replay_parse_row(const struct replay_header *h, const char *line, struct rep
                 case REPLAY_FRONTSWAP_PAGES:
                         r.obs.has_frontswap = true;
                         r.obs.frontswap_pages = v;
+                        break;
+                case REPLAY_SUNRECLAIM_KB: r.obs.sunreclaim_kb = v; break;
+                case REPLAY_KERNEL_STACK_KB: r.obs.kernel_stack_kb = v; break;
+                case REPLAY_PAGE_TABLES_KB: r.obs.page_tables_kb = v; break;
+                case REPLAY_MEM_AVAILABLE_KB:
+                        r.obs.has_mem_available = true;
+                        r.obs.mem_available_kb = v;
                         break;
                 default: break;
                 }
@@ -182,6 +205,8 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
         struct replay_header h;
         struct sb_policy_state st;
         char msg[256];
+        bool have_tick = false, fast_path = policy_has_fast_path(s->policy);
+        uint64_t tick_us = 0, last_target_kb = 0;
 
         policy_state_init(&st);
         while ((n = getline(&line, &cap, in)) >= 0) {
@@ -208,11 +233,18 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                         snprintf(errbuf, errlen, "%s:%lu: %s", name, lineno, msg);
                         return -EINVAL;
                 }
-                if (policy_decide(s, &st, &r.obs, page_size, &d) < 0) {
-                        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name,
-                                 lineno);
-                        return -EINVAL;
+                if (fast_path && r.has_t && have_tick && r.t_us >= tick_us &&
+                    r.t_us - tick_us < (uint64_t)s->interval_s * 1000000) {
+                        if (policy_decide_fast(s, &st, &r.obs, page_size, last_target_kb, &d) < 0)
+                                goto rejected;
+                } else {
+                        if (policy_decide(s, &st, &r.obs, page_size, &d) < 0)
+                                goto rejected;
+                        have_tick = r.has_t;
+                        tick_us = r.t_us;
                 }
+                if (d.balloon)
+                        last_target_kb = d.target_kb;
                 replay_format_decision(r.t_s, &d, outline, sizeof(outline));
                 if (fprintf(out, "%s\n", outline) < 0 || fflush(out) != 0)
                         return -EIO;
@@ -226,4 +258,7 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                 return -EINVAL;
         }
         return 0;
+rejected:
+        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name, lineno);
+        return -EINVAL;
 }

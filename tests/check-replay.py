@@ -67,6 +67,42 @@ check("enabled = no leaves target/goal/floor empty",
       rc == 0 and out.splitlines()[1:] == [",,,,-1", ",,,,-1"], out + err)
 os.unlink(conf)
 
+# policy = adaptive: the kernel memory columns count, the seed ignores them
+K = ",sunreclaim_kb,kernel_stack_kb,page_tables_kb"
+rc, seed_out, err = replay(H + K + "\n" + ROW + ",20000,3000,2000\n")
+rc2, plain_out, _ = replay(H + "\n" + ROW + "\n")
+check("seed ignores the kernel memory columns", rc == 0 and seed_out == plain_out, seed_out + err)
+conf = with_config("[selfballoon]\npolicy = adaptive\n")
+rc, out, err = replay(H + K + "\n" + ROW + ",20000,3000,2000\n", "--config", conf)
+# goal = (5128 + 20000 + 3000 + 2000) kB -> 7532 pages + 1423 + 12 MB (3072) = 12027 pages;
+# tgt = 115293 - (115293 - 12027) / 8 = 102385; target = 102385 + 131072 - 115293 = 118164
+check("adaptive: goal counts SUnreclaim + KernelStack + PageTables, 12 MB cushion",
+      rc == 0 and out.splitlines()[1] == ",%d,%d,%d,-1" % (118164 * 4, 12027 * 4, 32074 * 4),
+      out + err)
+
+# the fast path: a line less than `interval` (5 s) after the last regular tick
+# is judged by policy_decide_fast(): raise only, room for 64 MB available
+A = "t_s," + H + K + ",mem_available_kb\n"
+rows = ["0,%s,20000,3000,2000,90000" % ROW,
+        "1.5,461172,136200,5692,786432,524288,20000,3000,2000,4000",  # a malloc, little left
+        "4.999999,%s,20000,3000,2000,90000" % ROW,                       # calm again: no lowering
+        "5.0,%s,20000,3000,2000,90000" % ROW]                            # a regular tick
+rc, out, err = replay(A + "\n".join(rows) + "\n", "--config", conf)
+lines = [l.split(",") for l in out.splitlines()[1:]]
+ok = rc == 0 and len(lines) == 4
+if ok:
+    t0, t1, t2, t3 = (int(l[1]) for l in lines)
+    # 1.5: goal = (136200+25000) kB = 40300 pages + 1423 + 3072 = 44795 pages: tgt = goal (no
+    # hysteresis up), target = 44795 + 131072 - 115293 = 60574 pages; room: 524288 + 65536 - 4000
+    ok = (t0 == 118164 * 4 and t1 == max(60574 * 4, 524288 + 65536 - 4000) and t2 == t1 and
+          t3 == t0 and lines[1][4] == "-1")
+check("adaptive: lines between ticks take the fast path (raise only); t_s >= tick + interval is "
+      "a regular tick", ok, out + err)
+rc, out2, err = replay(A + "\n".join(rows) + "\n")
+check("seed: every line is a regular tick", rc == 0 and
+      len(set(l.split(",")[1] for l in out2.splitlines()[1:])) == 2, out2 + err)
+os.unlink(conf)
+
 # a config named but missing is an error; a bad one names file and line
 rc, out, err = replay(H + "\n" + ROW + "\n", "--config", "/nonexistent/selfballoon.conf")
 check("missing --config file: exit 2", rc == 2 and "/nonexistent/selfballoon.conf" in err, err)

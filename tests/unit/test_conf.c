@@ -166,6 +166,12 @@ static void test_accept(void **unused)
                 { T(SB "reserved_mb = 10%\n"), F_RESERVE_PERCENT, 10 },
                 { T(SB "reserved_mb = 100%\n"), F_RESERVE_PERCENT, 100 },
                 { T(SB "policy = seed\n"), F_POLICY, SB_POLICY_SEED },
+                { T(SB "policy = adaptive\n"), F_POLICY, SB_POLICY_ADAPTIVE },
+                /* reserved_mb's default follows the policy; a set value stays */
+                { T(SB "policy = adaptive\n"), F_RESERVE_MB, SB_ADAPTIVE_RESERVE_MB },
+                { T(SB "policy = seed\n"), F_RESERVE_PERCENT, 10 },
+                { T(SB "reserved_mb = 10%\npolicy = adaptive\n"), F_RESERVE_PERCENT, 10 },
+                { T(SB "policy = adaptive\nreserved_mb = 0\n"), F_RESERVE_MB, 0 },
                 { T(SB "backend = auto\n"), F_BACKEND, SB_BACKEND_AUTO },
                 { T(SB "backend = xenstore\n"), F_BACKEND, SB_BACKEND_XENSTORE },
                 { T(SB "backend = sysfs\n"), F_BACKEND, SB_BACKEND_SYSFS },
@@ -229,8 +235,8 @@ static void test_reject(void **unused)
                 { T(SB "reserved_mb = 10%%\n"), NAME ":2: reserved_mb = '10%%': trailing characters after the number; accepted: " ACC_RESERVE },
                 { T(SB "reserved_mb = 10 %\n"), NAME ":2: reserved_mb = '10 %': trailing characters after the number; accepted: " ACC_RESERVE },
                 { T(SB "reserved_mb = %\n"), NAME ":2: reserved_mb = '%': not a decimal number; accepted: " ACC_RESERVE },
-                { T(SB "policy = seeds\n"), NAME ":2: policy = 'seeds': unknown policy; accepted: seed" },
-                { T(SB "policy = Seed\n"), NAME ":2: policy = 'Seed': unknown policy; accepted: seed" },
+                { T(SB "policy = seeds\n"), NAME ":2: policy = 'seeds': unknown policy; accepted: seed or adaptive" },
+                { T(SB "policy = Seed\n"), NAME ":2: policy = 'Seed': unknown policy; accepted: seed or adaptive" },
                 { T(SB "backend = xen\n"), NAME ":2: backend = 'xen': unknown backend; accepted: auto, xenstore or sysfs" },
                 { T(FS "selfshrink = -1\n"), NAME ":2: selfshrink = '-1': not a boolean; accepted: " ACC_BOOL },
                 { T(FS "hysteresis = 0\n"), NAME ":2: hysteresis = '0': out of range; accepted: " ACC_COUNT },
@@ -260,7 +266,7 @@ static void test_reject(void **unused)
                 /* empty values */
                 { T(SB "interval =\n"), NAME ":2: interval has an empty value; accepted: " ACC_INTERVAL },
                 { T(SB "interval = ; later\n"), NAME ":2: interval has an empty value; accepted: " ACC_INTERVAL },
-                { T(SB "policy = \n"), NAME ":2: policy has an empty value; accepted: seed" },
+                { T(SB "policy = \n"), NAME ":2: policy has an empty value; accepted: seed or adaptive" },
 
                 /* sections */
                 { T("[selfbaloon]\n"), NAME ":1: unknown section '[selfbaloon]'; accepted: " ACC_SECTIONS },

@@ -233,8 +233,10 @@ static void test_extremes_never_wrap(void **unused)
         struct sb_decision d;
 
         policy_settings_default(&s);
-        o = (struct sb_observation){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                                     true, UINT64_MAX };
+        o = (struct sb_observation){ .mem_total_kb = UINT64_MAX, .committed_as_kb = UINT64_MAX,
+                                     .totalreserve_kb = UINT64_MAX, .max_kb = UINT64_MAX,
+                                     .balloon_current_kb = UINT64_MAX, .has_frontswap = true,
+                                     .frontswap_pages = UINT64_MAX };
         d = decide1(&s, &o);
         assert_int_equal(d.goal_pages, UINT64_MAX); /* saturated, not wrapped */
         assert_int_equal(d.target_pages, UINT64_MAX >> 2);
@@ -437,7 +439,9 @@ static void test_inertia_change_rearms(void **unused)
 static void test_disabled(void **unused)
 {
         struct sb_settings s;
-        struct sb_observation o = { 400000, 100000, 4000, 800000, 400000, false, 0 };
+        struct sb_observation o = { .mem_total_kb = 400000, .committed_as_kb = 100000,
+                                    .totalreserve_kb = 4000, .max_kb = 800000,
+                                    .balloon_current_kb = 400000 };
         struct sb_decision d;
 
         policy_settings_default(&s);
@@ -498,19 +502,20 @@ static uint64_t rnd_in(uint64_t lo, uint64_t hi)
 static void test_random_against_reference(void **unused)
 {
         const unsigned shifts[] = { 12, 14, 16 };
-        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0;
+        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0, adaptive_more = 0;
         const uint64_t sequences = 20000, per_sequence = 50;
 
         for (uint64_t seq = 0; seq < sequences; seq++) {
                 unsigned shift = shifts[rnd() % 3];
                 uint64_t page_size = 1ULL << shift, kb_per_page = page_size / 1024;
-                struct sb_settings s;
-                struct sb_policy_state st;
+                struct sb_settings s, sa;
+                struct sb_policy_state st, sta;
                 uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 36) >> (shift - 12));
                 struct seed_world w = { 0 };
 
                 policy_settings_default(&s);
                 policy_state_init(&st);
+                policy_state_init(&sta);
                 s.down_hysteresis = (uint32_t)rnd_in(1, 16);
                 s.up_hysteresis = (uint32_t)rnd_in(1, 4);
                 s.min_usable_mb = rnd() % 2 ? 0 : rnd_in(1, 4096);
@@ -521,6 +526,11 @@ static void test_random_against_reference(void **unused)
                         s.reserve = (struct sb_reserve){ true, 10 };
                 else
                         s.reserve = (struct sb_reserve){ false, rnd_in(0, 2048) };
+
+                /* adaptive with the same settings: the seed's arithmetic on
+                 * Committed_AS + the kernel memory it reads */
+                sa = s;
+                sa.policy = SB_POLICY_ADAPTIVE;
 
                 w.xen_selfballooning_enabled = 1;
                 w.downhys = s.down_hysteresis;
@@ -542,8 +552,9 @@ static void test_random_against_reference(void **unused)
                         uint64_t fs = has_fs ? (rnd() % 3 ? w.cur_frontswap_pages - rnd_in(0, 3)
                                                           : rnd_in(0, 100000))
                                              : 0;
-                        struct sb_observation o;
-                        struct sb_decision d;
+                        struct sb_observation o, oa;
+                        struct sb_decision d, da, ds;
+                        struct sb_policy_state sts;
 
                         if (has_fs && fs > 100000)
                                 fs = 0; /* the subtraction above went below 0 */
@@ -560,6 +571,12 @@ static void test_random_against_reference(void **unused)
                                 .balloon_current_kb = current * kb_per_page + rnd() % kb_per_page,
                                 .has_frontswap = has_fs,
                                 .frontswap_pages = fs,
+                                /* the seed must ignore these */
+                                .sunreclaim_kb = rnd_in(0, max_pfn / 64) * kb_per_page + rnd() % 7,
+                                .kernel_stack_kb = rnd_in(0, 4096),
+                                .page_tables_kb = rnd_in(0, 65536),
+                                .has_mem_available = true,
+                                .mem_available_kb = rnd_in(0, max_pfn) * kb_per_page,
                         };
                         w.totalram_pages = totalram;
                         w.committed = committed;
@@ -588,14 +605,96 @@ static void test_random_against_reference(void **unused)
                                 shrinks++;
                         }
                         assert_int_equal(st.frontswap_inertia_counter, w.frontswap_inertia_counter);
+
+                        /* adaptive(o) == seed(o with the kernel memory in Committed_AS) */
+                        sts = sta;
+                        oa = o;
+                        oa.committed_as_kb = o.committed_as_kb + o.sunreclaim_kb +
+                                             o.kernel_stack_kb + o.page_tables_kb;
+                        assert_int_equal(policy_decide(&sa, &sta, &o, page_size, &da), 0);
+                        assert_int_equal(policy_decide(&s, &sts, &oa, page_size, &ds), 0);
+                        assert_memory_equal(&da, &ds, sizeof(da));
+                        assert_memory_equal(&sta, &sts, sizeof(sta));
+                        if (oa.committed_as_kb / kb_per_page != o.committed_as_kb / kb_per_page)
+                                adaptive_more++;
                 }
         }
         print_message("random: %" PRIu64 " ticks, %" PRIu64 " targets equal to the seed's, %" PRIu64
                       " capped at max (seed asked above max), %" PRIu64 " frontswap shrinks equal\n",
                       ticks, compared, capped, shrinks);
+        print_message("random: adaptive equal to the seed on Committed_AS + kernel memory on all "
+                      "%" PRIu64 " ticks (%" PRIu64 " with a larger demand than the seed's)\n",
+                      ticks, adaptive_more);
         assert_int_equal(compared + capped, ticks);
         assert_true(compared > ticks / 2);
         assert_true(shrinks > 1000);
+        assert_true(adaptive_more > ticks / 2);
+}
+
+/* The fast path: only adaptive has one; it never lowers, makes room,
+ * stops at max, and leaves the policy state alone. */
+static void test_fast_path(void **unused)
+{
+        struct sb_settings s;
+        struct sb_policy_state st, before;
+        struct sb_decision d, dt;
+        struct sb_observation o = {
+                .mem_total_kb = 140000, .committed_as_kb = 60000, .totalreserve_kb = 9700,
+                .max_kb = 1048576, .balloon_current_kb = 204000, .sunreclaim_kb = 12000,
+                .kernel_stack_kb = 2000, .page_tables_kb = 1500, .has_mem_available = true,
+                .mem_available_kb = 90000,
+        };
+
+        policy_settings_default(&s);
+        assert_false(policy_has_fast_path(SB_POLICY_SEED));
+        assert_true(policy_has_fast_path(SB_POLICY_ADAPTIVE));
+        policy_state_init(&st);
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_false(d.balloon); /* the seed has none */
+
+        s.policy = SB_POLICY_ADAPTIVE;
+        s.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        assert_false(s.reserve.percent);
+        assert_int_equal(s.reserve.value, SB_ADAPTIVE_RESERVE_MB);
+        assert_int_equal(policy_decide(&s, &st, &o, 4096, &dt), 0);
+        before = st;
+
+        /* plenty available: the regular arithmetic without upward hysteresis */
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_true(d.balloon);
+        assert_int_equal(d.goal_kb, dt.goal_kb);
+        assert_int_equal(d.target_kb, dt.target_kb);
+        assert_memory_equal(&st, &before, sizeof(st));
+        /* never below what was asked already */
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 500000, &d), 0);
+        assert_int_equal(d.target_kb, 500000);
+        /* little available: room for SB_FAST_ROOM_MB */
+        o.mem_available_kb = 4000;
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(d.target_kb, 204000 + SB_FAST_ROOM_MB * 1024 - 4000);
+        /* unknown MemAvailable counts as none */
+        o.has_mem_available = false;
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(d.target_kb, 204000 + SB_FAST_ROOM_MB * 1024);
+        /* a malloc: Committed_AS jumps, the target follows at once, up_hysteresis or not */
+        s.up_hysteresis = 4;
+        o.has_mem_available = true;
+        o.mem_available_kb = 90000;
+        o.committed_as_kb = 60000 + 131072;
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(d.goal_kb, 60000 + 131072 + 12000 + 2000 + 1500 + 9700 + 12 * 1024);
+        assert_int_equal(d.target_kb, d.goal_kb + (204000 - 140000));
+        /* at static-max it stops */
+        o.committed_as_kb = 4000000;
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(d.target_kb, 1048576);
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 2000000, &d), 0);
+        assert_int_equal(d.target_kb, 1048576);
+        /* disabled: nothing */
+        s.enabled = false;
+        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_false(d.balloon);
+        assert_memory_equal(&st, &before, sizeof(st));
 }
 
 int main(void)
@@ -616,6 +715,7 @@ int main(void)
                 cmocka_unit_test(test_disabled),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_random_against_reference),
+                cmocka_unit_test(test_fast_path),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
