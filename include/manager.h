@@ -50,6 +50,13 @@ int manager_start(struct manager *m, uint64_t now_usec);
  * the readings failed (logged; the safe action taken). */
 int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret);
 
+/* The fast path (policy adaptive): whether the settings want it, and one
+ * look between ticks on memory pressure. Raises the target at once when the
+ * fast path asks for more; never lowers it. *ret_written_kb: what was
+ * written, 0 for nothing. Returns 0 or -errno (readings or the write). */
+bool manager_has_fast_path(const struct manager *m);
+int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb);
+
 /* The xenstore fd to poll for watch events, or -1; and the handler. */
 int manager_watch_fd(const struct manager *m);
 void manager_process_watch(struct manager *m, uint64_t now_usec);

@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "messages.h"
 #include "notify.h"
+#include "pressure.h"
 #include "replay.h"
 #include "runstate.h"
 #include "util.h"
@@ -256,6 +257,12 @@ struct daemon {
         sd_event *event;
         sd_event_source *tick, *watch, *watchdog;
         int watch_fd;
+        /* the fast path: a PSI trigger, and the looks that follow an event */
+        sd_event_source *pressure, *follow;
+        int pressure_fd;
+        uint64_t follow_until_usec;
+        int pressure_error; /* the last reason it could not be armed, logged once */
+        int root_fd;
         uint64_t tick_usec;
         uint64_t watchdog_usec; /* 0: no watchdog */
         bool ping_in_tick;
@@ -315,6 +322,108 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
         manager_process_watch(d->m, daemon_now(d));
         sync_watch_source(d);
         return 0;
+}
+
+/* One look between ticks; errors are the next tick's to report. */
+static void fast_look(struct daemon *d)
+{
+        uint64_t written;
+
+        (void)manager_fast(d->m, daemon_now(d), &written);
+        sync_watch_source(d);
+}
+
+static int on_follow(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        fast_look(d);
+        if (now_usec() < d->follow_until_usec)
+                return rearm(s, PRESSURE_FOLLOW_EVERY_USEC);
+        return 0;
+}
+
+static void pressure_close(struct daemon *d)
+{
+        d->pressure = sd_event_source_disable_unref(d->pressure);
+        if (d->pressure_fd >= 0)
+                close(d->pressure_fd);
+        d->pressure_fd = -1;
+        if (d->follow)
+                (void)sd_event_source_set_enabled(d->follow, SD_EVENT_OFF);
+}
+
+static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (revents & (EPOLLERR | EPOLLHUP)) {
+                /* the trigger's owner (a cgroup) went away */
+                log_warning("the memory pressure trigger was closed by the kernel: deciding "
+                            "every interval only until the next reload");
+                pressure_close(d);
+                return 0;
+        }
+        fast_look(d);
+        /* a sudden allocation goes on after the event: keep looking a while */
+        d->follow_until_usec = now_usec() + PRESSURE_FOLLOW_FOR_USEC;
+        if (d->follow)
+                (void)rearm(d->follow, PRESSURE_FOLLOW_EVERY_USEC);
+        return 0;
+}
+
+/* Arms or drops the PSI trigger as the settings want; says once why the
+ * fast path cannot run. */
+static void sync_fast_path(struct daemon *d, int root_fd)
+{
+        uint32_t window = 0;
+        int fd, r;
+
+        if (!manager_has_fast_path(d->m)) {
+                pressure_close(d);
+                d->pressure_error = 0;
+                return;
+        }
+        if (d->pressure)
+                return;
+        fd = pressure_trigger_open(root_fd, PRESSURE_THRESHOLD_US, PRESSURE_WINDOW_US, &window);
+        r = fd;
+        if (fd >= 0) {
+                r = sd_event_add_io(d->event, &d->pressure, fd, EPOLLPRI, on_pressure, d);
+                if (r < 0)
+                        close(fd);
+                else
+                        d->pressure_fd = fd;
+        }
+        if (r >= 0 && !d->follow)
+                r = sd_event_add_time_relative(d->event, &d->follow, CLOCK_MONOTONIC,
+                                               PRESSURE_FOLLOW_EVERY_USEC,
+                                               PRESSURE_FOLLOW_EVERY_USEC / 10, on_follow, d);
+        if (r >= 0) {
+                (void)sd_event_source_set_enabled(d->follow, SD_EVENT_OFF);
+                if (window == PRESSURE_WINDOW_US)
+                        log_info("fast path: a memory pressure trigger (some %u us in %u us) "
+                                 "on /proc/pressure/memory raises the target between ticks",
+                                 PRESSURE_THRESHOLD_US, window);
+                else
+                        log_warning("fast path: the kernel takes only a %u us window for the "
+                                    "memory pressure trigger (no CAP_SYS_RESOURCE): sudden "
+                                    "demand is seen up to %u s late",
+                                    window, window / 1000000);
+                d->pressure_error = 0;
+                return;
+        }
+        pressure_close(d);
+        if (r != d->pressure_error)
+                log_warning("no fast path: cannot arm a memory pressure trigger on "
+                            "/proc/pressure/memory: %s%s; the policy decides every interval only",
+                            strerror(-r),
+                            r == -ENOENT ? " (the kernel has no PSI: Linux 5.2+ with "
+                                           "CONFIG_PSI, not booted with psi=0)"
+                            : r == -EPERM || r == -EACCES
+                                    ? " (before Linux 6.5 a trigger needs CAP_SYS_RESOURCE)"
+                                    : "");
+        d->pressure_error = r;
 }
 
 /* With the watchdog folded into the tick, ping only when the next tick
@@ -401,6 +510,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
                 manager_reload(d->m, &cfg);
                 d->cfg = cfg;
                 set_intervals(d);
+                sync_fast_path(d, d->root_fd);
                 log_msg(LOG_INFO, SB_MESSAGE_RELOAD, "reloaded %s", d->opt->config);
         }
         notify_send("READY=1");
@@ -523,7 +633,7 @@ static int run_once(const struct options *o, struct manager *m)
 static int run_daemon(const struct options *o)
 {
         _cleanup_close_ int root_fd = -EBADF, lock_fd = -EBADF;
-        struct daemon d = { .opt = o, .watch_fd = -1, .exit_code = EXIT_OK };
+        struct daemon d = { .opt = o, .watch_fd = -1, .pressure_fd = -1, .exit_code = EXIT_OK };
         bool missing;
         sigset_t mask;
         int r;
@@ -593,6 +703,8 @@ static int run_daemon(const struct options *o)
                 if (d.watchdog && d.ping_in_tick)
                         (void)sd_event_source_set_enabled(d.watchdog, SD_EVENT_OFF);
                 sync_watch_source(&d);
+                d.root_fd = root_fd;
+                sync_fast_path(&d, root_fd);
                 r = sd_event_loop(d.event);
         }
         if (r < 0) {
@@ -604,6 +716,8 @@ static int run_daemon(const struct options *o)
         sd_event_source_disable_unref(d.watch);
         sd_event_source_disable_unref(d.tick);
         sd_event_source_disable_unref(d.watchdog);
+        pressure_close(&d);
+        sd_event_source_disable_unref(d.follow);
         sd_event_unref(d.event);
         manager_free(d.m);
         notify_close();

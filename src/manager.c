@@ -104,6 +104,11 @@ static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *
                 return -EBADMSG;
         o->mem_total_kb = mi->mem_total_kb;
         o->committed_as_kb = mi->committed_as_kb;
+        o->sunreclaim_kb = mi->sunreclaim_kb;
+        o->kernel_stack_kb = mi->kernel_stack_kb;
+        o->page_tables_kb = mi->page_tables_kb;
+        o->has_mem_available = meminfo_has(mi, MEMINFO_MEM_AVAILABLE);
+        o->mem_available_kb = mi->mem_available_kb;
         o->totalreserve_kb = m->reserve_pages * (m->opt.page_size / 1024);
         o->max_kb = m->max_kb;
         /* static-max below what the guest has would make no sense */
@@ -206,27 +211,40 @@ static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_
 }
 
 static void log_decision(struct manager *m, const struct sb_observation *o,
-                         const struct sb_decision *d, uint64_t target_kb)
+                         const struct sb_decision *d, uint64_t target_kb, bool fast)
 {
-        struct log_field f[9] = {
+        enum { N_NUM = 12 };
+        struct log_field f[N_NUM + 2] = {
                 { "SELFBALLOON_TARGET_KB", "" },       { "SELFBALLOON_GOAL_KB", "" },
                 { "SELFBALLOON_FLOOR_KB", "" },        { "SELFBALLOON_MEMTOTAL_KB", "" },
                 { "SELFBALLOON_COMMITTED_AS_KB", "" }, { "SELFBALLOON_TOTALRESERVE_KB", "" },
                 { "SELFBALLOON_CURRENT_KB", "" },      { "SELFBALLOON_MAX_KB", "" },
-                { "SELFBALLOON_BACKEND", "" },
+                { "SELFBALLOON_SUNRECLAIM_KB", "" },   { "SELFBALLOON_KERNEL_STACK_KB", "" },
+                { "SELFBALLOON_PAGE_TABLES_KB", "" },  { "SELFBALLOON_MEM_AVAILABLE_KB", "" },
+                { "SELFBALLOON_BACKEND", "" },         { "SELFBALLOON_PATH", "" },
         };
-        const uint64_t v[8] = { target_kb,          d->goal_kb,         d->floor_kb,
-                                o->mem_total_kb,    o->committed_as_kb, o->totalreserve_kb,
-                                o->balloon_current_kb, o->max_kb };
+        const uint64_t v[N_NUM] = { target_kb,          d->goal_kb,         d->floor_kb,
+                                    o->mem_total_kb,    o->committed_as_kb, o->totalreserve_kb,
+                                    o->balloon_current_kb, o->max_kb,       o->sunreclaim_kb,
+                                    o->kernel_stack_kb, o->page_tables_kb,  o->mem_available_kb };
 
-        for (size_t i = 0; i < 8; i++)
+        for (size_t i = 0; i < N_NUM; i++)
                 snprintf(f[i].value, sizeof(f[i].value), "%" PRIu64, v[i]);
-        snprintf(f[8].value, sizeof(f[8].value), "%s", m->opt.dry_run ? "none" : m->backend);
-        log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, 9,
-                   "%starget %" PRIu64 " kB (goal %" PRIu64 " kB, floor %" PRIu64
-                   " kB, MemTotal %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
-                   m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb, d->floor_kb,
-                   o->mem_total_kb, o->committed_as_kb);
+        snprintf(f[N_NUM].value, sizeof(f[N_NUM].value), "%s",
+                 m->opt.dry_run ? "none" : m->backend);
+        snprintf(f[N_NUM + 1].value, sizeof(f[N_NUM + 1].value), "%s", fast ? "fast" : "tick");
+        if (fast)
+                log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, N_NUM + 2,
+                           "%smemory pressure: target %" PRIu64 " kB at once (goal %" PRIu64
+                           " kB, MemAvailable %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
+                           m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb,
+                           o->mem_available_kb, o->committed_as_kb);
+        else
+                log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, N_NUM + 2,
+                           "%starget %" PRIu64 " kB (goal %" PRIu64 " kB, floor %" PRIu64
+                           " kB, MemTotal %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
+                           m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb,
+                           d->floor_kb, o->mem_total_kb, o->committed_as_kb);
 }
 
 int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
@@ -318,7 +336,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 }
         }
         if (target_kb != 0 && (!m->have_last || target_kb != m->last_target_kb))
-                log_decision(m, &o, &d, target_kb);
+                log_decision(m, &o, &d, target_kb, false);
         if (target_kb != 0) {
                 m->have_last = true;
                 m->last_target_kb = target_kb;
@@ -332,6 +350,60 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         publish_u64(m, PUB_FLOOR, d.floor_kb);
         publish(m, PUB_BACKEND, m->backend);
         publish(m, PUB_STATUS, status_of(m));
+        return 0;
+}
+
+bool manager_has_fast_path(const struct manager *m)
+{
+        return m->cfg.settings.enabled && policy_has_fast_path(m->cfg.settings.policy);
+}
+
+/*
+ * Between ticks, on memory pressure: look again and raise the target at
+ * once if the fast path asks for more than the balloon has been told. It
+ * never lowers anything and leaves the tick's state (stall counting,
+ * frontswap, the reading-failure streak) alone: the next tick decides as
+ * usual.
+ */
+int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
+{
+        struct sb_observation o;
+        struct sb_decision d;
+        struct meminfo mi;
+        uint64_t balloon_target_kb, target_kb;
+        const char *what;
+        int r;
+
+        *ret_written_kb = 0;
+        if (!manager_has_fast_path(m))
+                return 0;
+        r = observe(m, now_usec, &o, &mi, &balloon_target_kb, &what);
+        if (r < 0)
+                return r; /* the next tick reports it */
+        r = policy_decide_fast(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
+                               balloon_target_kb, &d);
+        if (r < 0 || !d.balloon)
+                return r;
+        if (!clamp_target(m, &d, o.balloon_current_kb, false, &target_kb) ||
+            target_kb <= balloon_target_kb)
+                return 0;
+        if (!m->opt.dry_run) {
+                r = apply_target(m, target_kb, now_usec);
+                if (r < 0) {
+                        if (r != -ESTALE)
+                                log_msg(LOG_ERR, SB_MESSAGE_WRITE_FAILED,
+                                        "memory pressure: cannot set the balloon target to "
+                                        "%" PRIu64 " kB: %s",
+                                        target_kb, strerror(-r));
+                        return r;
+                }
+                *ret_written_kb = target_kb;
+        }
+        log_decision(m, &o, &d, target_kb, true);
+        m->have_last = true;
+        m->last_target_kb = target_kb;
+        publish_u64(m, PUB_TARGET, target_kb);
+        publish_u64(m, PUB_GOAL, d.goal_kb);
         return 0;
 }
 

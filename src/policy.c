@@ -285,7 +285,7 @@ int policy_decide_fast(const struct sb_settings *s, const struct sb_policy_state
         avail = obs->has_mem_available ? kb_to_pages(obs->mem_available_kb, shift) : 0;
         room = sub_floor0(mb_to_pages(SB_FAST_ROOM_MB, shift), avail);
         t = add_sat(kb_to_pages(obs->balloon_current_kb, shift), room);
-        if (t > d.target_pages)
+        if (room > 0 && t > d.target_pages)
                 d.target_pages = t;
         t = kb_to_pages(last_target_kb, shift);
         if (t > d.target_pages)

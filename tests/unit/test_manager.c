@@ -146,6 +146,79 @@ static void test_first_tick_writes_seed_target(void **state)
         assert_int_equal(manager_restore(w->m), -ENOENT);
 }
 
+/* Replaces one "Key:  N kB" line of the tree's /proc/meminfo. */
+static void set_meminfo(struct world *w, const char *key, uint64_t kb)
+{
+        char buf[8192], out[8192], *line, *save = NULL;
+        ssize_t n = read_file_at(w->root_fd, "proc/meminfo", buf, sizeof(buf));
+        size_t len = 0, klen = strlen(key);
+        bool found = false;
+
+        assert_true(n > 0);
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+                        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s: %" PRIu64 " kB\n",
+                                                key, kb);
+                        found = true;
+                } else {
+                        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s\n", line);
+                }
+        }
+        assert_true(found);
+        put(w, "proc/meminfo", out);
+}
+
+/* policy = adaptive: goal = Committed_AS 5128 + SUnreclaim 5412 + KernelStack
+ * 784 + PageTables 68 = 11392 kB (2848 pages) + 1423 + 12 MB (3072) = 7343;
+ * tgt = 115293 - (115293 - 7343) / 8 = 101800; target = 101800 + 131072 -
+ * 115293 = 117579 pages = 470316 kB. Between ticks the fast path only ever
+ * raises: a sudden Committed_AS with little available asks for max at once. */
+static void test_fast_path_raises_only(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+        uint64_t written;
+
+        w->cfg.settings.policy = SB_POLICY_ADAPTIVE;
+        w->cfg.settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        start(w);
+        assert_true(manager_has_fast_path(w->m));
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.written_kb, 470316);
+        /* no pressure to speak of: the fast path finds nothing to raise */
+        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(written, 0);
+        /* less demand between ticks: still nothing lowered */
+        set_meminfo(w, "Committed_AS", 100);
+        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(written, 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 470316);
+        /* a 390 MB malloc and 3 MB available: up to static-max (524288) at once */
+        set_meminfo(w, "Committed_AS", 400000);
+        set_meminfo(w, "MemAvailable", 3000);
+        assert_int_equal(manager_fast(w->m, w->now + 2 * SEC, &written), 0);
+        assert_int_equal(written, 524288);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+        /* the regular tick decides as usual afterwards (down, by hysteresis) */
+        assert_int_equal(tick(w, &t), 0);
+        assert_true(t.decision.target_kb < 524288);
+}
+
+static void test_fast_path_not_for_seed(void **state)
+{
+        struct world *w = *state;
+        uint64_t written;
+
+        start(w);
+        assert_false(manager_has_fast_path(w->m));
+        assert_int_equal(tick(w, NULL), 0);
+        set_meminfo(w, "Committed_AS", 400000);
+        set_meminfo(w, "MemAvailable", 3000);
+        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(written, 0);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+}
+
 static void test_unchanged_target_not_rewritten(void **state)
 {
         struct world *w = *state;
@@ -404,6 +477,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_growth_stall, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fast_path_raises_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fast_path_not_for_seed, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -665,6 +665,20 @@ static void test_fast_path(void **unused)
         assert_int_equal(d.goal_kb, dt.goal_kb);
         assert_int_equal(d.target_kb, dt.target_kb);
         assert_memory_equal(&st, &before, sizeof(st));
+        /* shrinking, plenty available: the fast path does not stop the shrink */
+        {
+                struct sb_observation big = o;
+                struct sb_policy_state st2;
+
+                big.mem_total_kb = 400000;
+                big.balloon_current_kb = 464000;
+                big.mem_available_kb = 300000;
+                policy_state_init(&st2);
+                assert_int_equal(policy_decide(&s, &st2, &big, 4096, &dt), 0);
+                assert_true(dt.target_kb < big.balloon_current_kb);
+                assert_int_equal(policy_decide_fast(&s, &st2, &big, 4096, 0, &d), 0);
+                assert_int_equal(d.target_kb, dt.target_kb);
+        }
         /* never below what was asked already */
         assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 500000, &d), 0);
         assert_int_equal(d.target_kb, 500000);
