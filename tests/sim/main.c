@@ -31,8 +31,10 @@ static struct sim_policy *add_policy(const char *name)
 /* A policy is a named setting. A new core policy plugs in as one more
  * entry with .settings.policy set to its enum value; "default" follows
  * policy_settings_default(), so it moves with the core. */
-static double proto_cushion_mb = 12, proto_psi_free_mb = 48, proto_latency_s = 0.1,
-              proto_step_mb = 64;
+/* How fast the guest's PSI trigger reaches the daemon (the kernel polls
+ * triggers every window/10 = 50 ms; the stall threshold is 10 ms), and the
+ * free memory below which stalls start in the -wm variant. */
+static double psi_free_mb = 48, psi_latency_s = 0.1;
 
 static void policies_init(void)
 {
@@ -46,19 +48,19 @@ static void policies_init(void)
         p->settings.reserve = (struct sb_reserve){ .percent = true, .value = 10 };
         add_policy("default");
 
-        /* prototypes (tests/sim only): kernel memory in the goal, a small
-         * cushion, and a PSI fast path */
-        p = add_policy("proto-psi");
-        p->settings.reserve = (struct sb_reserve){ .percent = false,
-                                                  .value = (uint64_t)proto_cushion_mb };
-        p->count_kernel = true;
-        p->fast_path = true;
-        p->psi_latency_s = proto_latency_s;
-        p->fast_step_mb = proto_step_mb;
-        p = add_policy("proto-psi-wm");
+        /* the core's adaptive policy, its PSI trigger firing at the low
+         * watermark as the kernel's defaults make it */
+        p = add_policy("adaptive");
+        p->settings.policy = SB_POLICY_ADAPTIVE;
+        p->settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        p->psi_latency_s = psi_latency_s;
+        /* the same with stalls starting at psi_free_mb free (a raised low
+         * watermark: vm.watermark_scale_factor), which the kernel's
+         * defaults do not give */
+        p = add_policy("adaptive-wm");
         *p = policies[n_policies - 2];
-        p->name = "proto-psi-wm";
-        p->psi_free_mb = proto_psi_free_mb; /* low watermark raised (vm.watermark_scale_factor) */
+        p->name = "adaptive-wm";
+        p->psi_free_mb = psi_free_mb;
 }
 
 struct agg {
@@ -72,8 +74,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
                    "                       [--dt S] [--policies a,b,...] TRACE.csv...\n"
-                   "prototype tunables: --cushion MB (12), --psi-free MB (48: proto-psi-wm),\n"
-                   "                    --psi-latency S (0.1), --fast-step MB (64)\n");
+                   "guest PSI: --psi-free MB (48: adaptive-wm), --psi-latency S (0.1)\n");
 }
 
 static bool wanted(const char *list, const char *name)
@@ -153,10 +154,8 @@ int main(int argc, char **argv)
                 { "phase", required_argument, NULL, 'f' },
                 { "dt", required_argument, NULL, 'd' },
                 { "policies", required_argument, NULL, 'P' },
-                { "cushion", required_argument, NULL, 'C' },
                 { "psi-free", required_argument, NULL, 'F' },
                 { "psi-latency", required_argument, NULL, 'L' },
-                { "fast-step", required_argument, NULL, 'S' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -181,10 +180,8 @@ int main(int argc, char **argv)
                 case 'f': phase0 = atof(optarg); phases = 1; break;
                 case 'd': o.dt_s = atof(optarg); break;
                 case 'P': only = optarg; break;
-                case 'C': proto_cushion_mb = atof(optarg); break;
-                case 'F': proto_psi_free_mb = atof(optarg); break;
-                case 'L': proto_latency_s = atof(optarg); break;
-                case 'S': proto_step_mb = atof(optarg); break;
+                case 'F': psi_free_mb = atof(optarg); break;
+                case 'L': psi_latency_s = atof(optarg); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }

@@ -17,7 +17,7 @@
  *   unreclaimable kernel memory) exceeds MemTotal less the min watermark:
  *   with no swap and no clean page cache left, that is an OOM kill.
  * - The policy is the real core, policy_decide(), ticking every interval at
- *   the given phase. A prototype's fast path models a PSI trigger: the
+ *   the given phase. A policy's fast path models a PSI trigger: the
  *   kernel stalls (kswapd, direct reclaim) once free memory is below the low
  *   watermark, the trigger fires psi_latency_s later and then at most once
  *   per 500 ms window while the stall lasts; after each event the daemon
@@ -107,32 +107,34 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                      const struct trace_point *tp, double current, double target, bool fast,
                      struct sim_metrics *m)
 {
+        double mem_total = current - (double)t->kernel_offset_kb;
+        double avail = mem_total - need_kb(tp) - (double)g->wmark_low_kb;
         struct sb_observation obs = {
-                .mem_total_kb = (uint64_t)(current - (double)t->kernel_offset_kb),
-                .committed_as_kb = (uint64_t)(tp->committed_as_kb +
-                                              (p->count_kernel ? tp->kernel_kb : 0)),
+                .mem_total_kb = (uint64_t)mem_total,
+                .committed_as_kb = (uint64_t)tp->committed_as_kb,
                 .totalreserve_kb = g->totalreserve_kb,
                 .max_kb = t->max_kb,
                 .balloon_current_kb = (uint64_t)current,
+                /* the trace's kernel memory is all unreclaimable slab to the core */
+                .sunreclaim_kb = (uint64_t)tp->kernel_kb,
+                /* no page cache left in this model: available = free above the low watermark */
+                .has_mem_available = true,
+                .mem_available_kb = avail > 0 ? (uint64_t)avail : 0,
         };
         struct sb_decision d;
         double tk;
+        int r;
 
-        if (policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d) < 0 || !d.balloon)
+        r = fast ? policy_decide_fast(&p->settings, st, &obs, PAGE_KB * 1024, (uint64_t)target, &d)
+                 : policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d);
+        if (r < 0 || !d.balloon)
                 return target;
         if (d.target_kb > obs.max_kb || d.target_kb < d.floor_target_kb ||
             d.tgt_pages < d.floor_pages)
                 m->violations++;
         tk = (double)d.target_kb;
-        if (fast) {
-                /* Committed_AS lags tmpfs and slab: ask for a step more */
-                if (tk < current + p->fast_step_mb * 1024)
-                        tk = current + p->fast_step_mb * 1024;
-                if (tk > (double)t->max_kb)
-                        tk = (double)t->max_kb;
-                if (tk < target) /* the fast path only ever raises */
-                        tk = target;
-        }
+        if (fast && tk < target) /* the core never lowers on the fast path */
+                m->violations++;
         return tk;
 }
 
@@ -165,7 +167,7 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                 trace_at(t, now, &tp);
                 need = need_kb(&tp);
                 regular = now + EPS >= next_tick;
-                if (p->fast_path) {
+                if (policy_has_fast_path(p->settings.policy)) {
                         bool low = current - offset - need < psi_free;
 
                         if (low && stall_since < 0) {

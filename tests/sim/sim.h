@@ -50,16 +50,13 @@ struct guest_model {
 
 void model_init(const struct trace *t, struct guest_model *ret);
 
-/* A policy as the simulator runs it: settings for the real core, plus the
- * prototype's extras (all off for the seed and the default). */
+/* A policy as the simulator runs it: settings for the real core, plus how
+ * the guest's PSI behaves for a policy with a fast path. */
 struct sim_policy {
         const char *name;
         struct sb_settings settings;
-        bool count_kernel;      /* give the core Committed_AS + kernel memory */
-        bool fast_path;         /* a PSI trigger re-decides between ticks */
         double psi_free_mb;     /* stalls (so PSI) start below this much free; 0: low watermark */
         double psi_latency_s;   /* from the first stall to the daemon's write */
-        double fast_step_mb;    /* a fast tick asks for at least this much more */
 };
 
 struct sim_options {
