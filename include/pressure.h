@@ -27,7 +27,8 @@
 /* Opens <root>/proc/pressure/memory and arms the trigger; if the kernel
  * refuses that window, one with PRESSURE_UNPRIVILEGED_WINDOW_US. Returns the
  * fd to poll for EPOLLPRI and the window armed, or -errno: -ENOENT (no PSI:
- * kernel older than 5.2, CONFIG_PSI off, or psi=0), -EPERM/-EACCES (not
+ * kernel older than 5.2, CONFIG_PSI off, or psi=0), -ENOTTY (a file that is not
+ * procfs or cgroup2, such as a test tree's copy: never written), -EPERM/-EACCES (not
  * allowed: CAP_SYS_RESOURCE missing before Linux 6.5), -EINVAL (refused). */
 int pressure_trigger_open(int root_fd, uint32_t threshold_us, uint32_t window_us,
                           uint32_t *ret_window_us);

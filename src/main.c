@@ -422,7 +422,8 @@ static void sync_fast_path(struct daemon *d, int root_fd)
                                            "CONFIG_PSI, not booted with psi=0)"
                             : r == -EPERM || r == -EACCES
                                     ? " (before Linux 6.5 a trigger needs CAP_SYS_RESOURCE)"
-                                    : "");
+                            : r == -ENOTTY ? " (not the kernel's file: a test tree?)"
+                                           : "");
         d->pressure_error = r;
 }
 
@@ -471,6 +472,14 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
         return rearm(s, d->watchdog_usec / 2);
 }
 
+/* A twentieth of the tick of slack lets the kernel batch wake-ups; more
+ * than sd-event's default 250 ms would delay long intervals' ticks (and
+ * the first one, READY=1) by minutes. */
+static uint64_t tick_slack(const struct daemon *d)
+{
+        return d->tick_usec / 20 < 250000 ? d->tick_usec / 20 : 250000;
+}
+
 static void set_intervals(struct daemon *d)
 {
         d->tick_usec = d->opt->tick_ms ? d->opt->tick_ms * 1000ULL
@@ -478,8 +487,7 @@ static void set_intervals(struct daemon *d)
         /* one wake-up per tick when the watchdog allows it */
         d->ping_in_tick = d->watchdog_usec && d->tick_usec <= d->watchdog_usec / 2;
         if (d->tick) {
-                /* a twentieth of the tick of slack lets the kernel batch wake-ups */
-                (void)sd_event_source_set_time_accuracy(d->tick, d->tick_usec / 20);
+                (void)sd_event_source_set_time_accuracy(d->tick, tick_slack(d));
                 (void)rearm(d->tick, d->tick_usec);
         }
         if (d->watchdog) {
@@ -693,7 +701,7 @@ static int run_daemon(const struct options *o)
         if (r >= 0)
                 /* the first tick at once: READY=1 means a decision was made */
                 r = sd_event_add_time_relative(d.event, &d.tick, CLOCK_MONOTONIC, 0,
-                                               d.tick_usec / 20, on_tick, &d);
+                                               tick_slack(&d), on_tick, &d);
         if (r >= 0 && d.watchdog_usec)
                 /* sd-event's default slack is 250 ms: too much for a short WatchdogSec */
                 r = sd_event_add_time_relative(d.event, &d.watchdog, CLOCK_MONOTONIC,
