@@ -23,12 +23,18 @@ for line in open(log, errors='replace'):
     m = re.search(r'\[(SELFBALLOON_TARGET_KB=.*)\]\s*$', line)
     if m and cur is not None:
         cur.append(dict(kv.split('=', 1) for kv in m.group(1).split()))
-cols = ['MEMTOTAL', 'COMMITTED_AS', 'TOTALRESERVE', 'MAX', 'CURRENT']
+cols = ['MEMTOTAL', 'COMMITTED_AS', 'TOTALRESERVE', 'MAX', 'CURRENT',
+        'SUNRECLAIM', 'KERNEL_STACK', 'PAGE_TABLES']
+names = 'mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb,' \
+        'sunreclaim_kb,kernel_stack_kb,page_tables_kb'
 n = 0
+# regular decisions only: a fast-path one (policy adaptive, on memory
+# pressure) depends on the target before it, not on its inputs alone
+runs = [[f for f in run if f.get('SELFBALLOON_PATH', 'tick') == 'tick'] for run in runs]
 for run in runs:
     if not run:
         continue
-    text = 'mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb\n' + ''.join(
+    text = names + '\n' + ''.join(
         ','.join(f['SELFBALLOON_%s_KB' % c] for c in cols) + '\n' for f in run)
     out = subprocess.run([binary, '--replay', '-'], input=text, capture_output=True, text=True,
                          check=True).stdout.splitlines()[1:]
