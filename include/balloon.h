@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct reread_file;
+
 #define BALLOON_SYSFS_DIR "sys/devices/system/xen_memory/xen_memory0"
 
 /*
@@ -27,6 +29,10 @@ int balloon_read_current_kb(int root_fd, uint64_t *ret_kb);
 
 /* target_kb: the last target the driver was given, in kB. */
 int balloon_read_target_kb(int root_fd, uint64_t *ret_kb);
+
+/* The same two, keeping sysfs's file open in f between calls (util.h). */
+int balloon_reread_current_kb(struct reread_file *f, int root_fd, uint64_t *ret_kb);
+int balloon_reread_target_kb(struct reread_file *f, int root_fd, uint64_t *ret_kb);
 
 /*
  * Writes target_kb in one write(). Returns the -errno of openat() or

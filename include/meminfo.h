@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct reread_file;
+
 enum meminfo_field {
         MEMINFO_MEM_TOTAL,
         MEMINFO_MEM_FREE,
@@ -72,6 +74,8 @@ int meminfo_parse(const char *text, size_t len, struct meminfo *ret);
 /* Reads <root>/proc/meminfo: -errno of openat()/read(), -EFBIG, or as
  * meminfo_parse(). */
 int meminfo_read(int root_fd, struct meminfo *ret);
+/* The same, keeping procfs's file open in f between calls (util.h). */
+int meminfo_reread(struct reread_file *f, int root_fd, struct meminfo *ret);
 
 /*
  * The kernel's totalreserve_pages as calculate_totalreserve_pages() derives

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "macro.h"
 
@@ -22,6 +23,31 @@ int read_u64_at(int dir_fd, const char *path, uint64_t *ret);
 /* Reads a whole (small) file below a directory fd into buf, NUL-terminated.
  * Returns the length, -EFBIG if it does not fit, or -errno. */
 ssize_t read_file_at(int dir_fd, const char *path, char *buf, size_t size);
+
+/*
+ * A file read every tick. On procfs and sysfs, where each read from offset
+ * 0 makes the kernel print the file afresh, the fd stays open and the next
+ * read is one pread(fd, buf, n, 0) instead of openat() + read() + read()
+ * (EOF) + close(). Anything else (a --root test tree's regular files, which
+ * tests replace by rename, delete or turn into directories) is opened anew
+ * every time, as by read_file_at(). A failed, empty or buffer-filling pread
+ * drops the fd and the same call reads the file afresh, so an error is the
+ * one a fresh open reports; a caller that cannot parse what it got drops
+ * the fd too (reread_file_close()).
+ */
+struct reread_file {
+        int fd;     /* -EBADF: not open */
+        bool plain; /* was not on procfs or sysfs: not asked again */
+};
+
+#define REREAD_FILE_INIT { .fd = -EBADF }
+
+/* As read_file_at(); f may be NULL (then it is read_file_at()). */
+ssize_t reread_file_at(struct reread_file *f, int dir_fd, const char *path, char *buf,
+                       size_t size);
+/* As read_u64_at(); drops the fd on content that is not one number. */
+int reread_u64_at(struct reread_file *f, int dir_fd, const char *path, uint64_t *ret);
+void reread_file_close(struct reread_file *f);
 
 /* Writes a decimal number and a newline in one write(2). */
 int write_u64_at(int dir_fd, const char *path, uint64_t v);

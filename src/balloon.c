@@ -34,6 +34,16 @@ int balloon_read_target_kb(int root_fd, uint64_t *ret_kb)
         return read_u64_at(root_fd, TARGET_KB_PATH, ret_kb);
 }
 
+int balloon_reread_current_kb(struct reread_file *f, int root_fd, uint64_t *ret_kb)
+{
+        return reread_u64_at(f, root_fd, CURRENT_KB_PATH, ret_kb);
+}
+
+int balloon_reread_target_kb(struct reread_file *f, int root_fd, uint64_t *ret_kb)
+{
+        return reread_u64_at(f, root_fd, TARGET_KB_PATH, ret_kb);
+}
+
 int balloon_write_target_kb(int root_fd, uint64_t kb)
 {
         _cleanup_close_ int fd = -EBADF;

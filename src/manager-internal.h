@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "meminfo.h"
 #include "store.h"
+#include "util.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define XS_DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
@@ -70,6 +71,11 @@ struct manager {
         bool helper_active;
         bool helper_read_failed;   /* logged once per failure streak */
         bool helper_shrink_failed;
+
+        /* the files every tick reads, kept open on procfs and sysfs */
+        struct reread_file meminfo_file;
+        struct reread_file current_kb_file;
+        struct reread_file target_kb_file;
 
         /* totalreserve from /proc/zoneinfo, in pages, and when it was read */
         bool reserve_valid;

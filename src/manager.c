@@ -23,6 +23,8 @@ int manager_new(const struct sb_config *cfg, const struct manager_options *o,
         policy_state_init(&m->policy);
         m->backend = cfg->backend == SB_BACKEND_SYSFS ? "sysfs" : "xenstore";
         m->xs_domid = -2; /* no connection yet */
+        m->meminfo_file = m->current_kb_file = m->target_kb_file =
+                (struct reread_file)REREAD_FILE_INIT;
         *ret = m;
         return 0;
 }
@@ -32,6 +34,9 @@ void manager_free(struct manager *m)
         if (!m)
                 return;
         store_free(m->store);
+        reread_file_close(&m->meminfo_file);
+        reread_file_close(&m->current_kb_file);
+        reread_file_close(&m->target_kb_file);
         free(m);
 }
 
@@ -84,7 +89,7 @@ static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *
 
         *o = (struct sb_observation){ 0 };
         *ret_what = "/proc/meminfo";
-        r = meminfo_read(m->opt.root_fd, mi);
+        r = meminfo_reread(&m->meminfo_file, m->opt.root_fd, mi);
         if (r < 0)
                 return r;
         *ret_what = "/proc/zoneinfo";
@@ -92,11 +97,12 @@ static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *
         if (r < 0)
                 return r;
         *ret_what = "/" BALLOON_SYSFS_DIR "/info/current_kb";
-        r = balloon_read_current_kb(m->opt.root_fd, &o->balloon_current_kb);
+        r = balloon_reread_current_kb(&m->current_kb_file, m->opt.root_fd,
+                                      &o->balloon_current_kb);
         if (r < 0)
                 return r;
         *ret_what = "/" BALLOON_SYSFS_DIR "/target_kb";
-        r = balloon_read_target_kb(m->opt.root_fd, ret_balloon_target_kb);
+        r = balloon_reread_target_kb(&m->target_kb_file, m->opt.root_fd, ret_balloon_target_kb);
         if (r < 0)
                 return r;
         *ret_what = "/proc/meminfo";

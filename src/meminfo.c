@@ -177,15 +177,24 @@ int meminfo_parse(const char *text, size_t len, struct meminfo *ret)
 
 int meminfo_read(int root_fd, struct meminfo *ret)
 {
+        return meminfo_reread(NULL, root_fd, ret);
+}
+
+int meminfo_reread(struct reread_file *f, int root_fd, struct meminfo *ret)
+{
         /* Read whole, in one buffer: meminfo is a single_open() file, so
          * all its fields then come from one snapshot. */
         char buf[MEMINFO_SIZE_MAX + 1];
         ssize_t len;
+        int r;
 
-        len = read_file_at(root_fd, "proc/meminfo", buf, sizeof(buf));
+        len = reread_file_at(f, root_fd, "proc/meminfo", buf, sizeof(buf));
         if (len < 0)
                 return (int)len;
-        return meminfo_parse(buf, (size_t)len, ret);
+        r = meminfo_parse(buf, (size_t)len, ret);
+        if (r < 0)
+                reread_file_close(f); /* the next read opens it afresh */
+        return r;
 }
 
 /* ---- /proc/zoneinfo ---- */

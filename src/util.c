@@ -4,7 +4,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "util.h"
 
@@ -48,26 +51,30 @@ int parse_u64_line(const char *text, size_t len, uint64_t *ret)
 
 int read_u64_at(int dir_fd, const char *path, uint64_t *ret)
 {
+        return reread_u64_at(NULL, dir_fd, path, ret);
+}
+
+int reread_u64_at(struct reread_file *f, int dir_fd, const char *path, uint64_t *ret)
+{
         char buf[32]; /* 20 digits, a newline and the NUL fit */
-        ssize_t len = read_file_at(dir_fd, path, buf, sizeof(buf));
+        ssize_t len = reread_file_at(f, dir_fd, path, buf, sizeof(buf));
+        int r;
 
         if (len == -EFBIG)
                 return -EBADMSG; /* too long to be one number */
         if (len < 0)
                 return (int)len;
-        return parse_u64_line(buf, (size_t)len, ret);
+        r = parse_u64_line(buf, (size_t)len, ret);
+        if (r < 0)
+                reread_file_close(f);
+        return r;
 }
 
-ssize_t read_file_at(int dir_fd, const char *path, char *buf, size_t size)
+/* The whole file from fd's current position, until EOF. */
+static ssize_t read_fd_whole(int fd, char *buf, size_t size)
 {
-        _cleanup_close_ int fd = -EBADF;
         size_t len = 0;
 
-        if (size == 0)
-                return -EINVAL;
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         /* procfs and sysfs files come in several reads; loop until EOF. */
         for (;;) {
                 ssize_t k;
@@ -94,6 +101,63 @@ ssize_t read_file_at(int dir_fd, const char *path, char *buf, size_t size)
         }
         buf[len] = '\0';
         return (ssize_t)len;
+}
+
+ssize_t read_file_at(int dir_fd, const char *path, char *buf, size_t size)
+{
+        return reread_file_at(NULL, dir_fd, path, buf, size);
+}
+
+void reread_file_close(struct reread_file *f)
+{
+        if (f && f->fd >= 0)
+                close(f->fd);
+        if (f)
+                f->fd = -EBADF;
+}
+
+/* Files that the kernel prints afresh on every read from offset 0. */
+static bool is_kernel_printed(int fd)
+{
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return false;
+        return sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC;
+}
+
+ssize_t reread_file_at(struct reread_file *f, int dir_fd, const char *path, char *buf,
+                       size_t size)
+{
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t len;
+
+        if (size == 0)
+                return -EINVAL;
+        if (f && f->fd >= 0) {
+                /* show() prints the whole file into the kernel's buffer and
+                 * one read copies all of it when it fits: no EOF read */
+                do
+                        len = pread(f->fd, buf, size - 1, 0);
+                while (len < 0 && errno == EINTR);
+                if (len > 0 && (size_t)len < size - 1) {
+                        buf[len] = '\0';
+                        return len;
+                }
+                /* an error, nothing, or maybe more: read it afresh */
+                reread_file_close(f);
+        }
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        len = read_fd_whole(fd, buf, size);
+        if (len > 0 && f && !f->plain) {
+                if (is_kernel_printed(fd))
+                        f->fd = TAKE_FD(fd);
+                else
+                        f->plain = true;
+        }
+        return len;
 }
 
 int write_u64_at(int dir_fd, const char *path, uint64_t v)
