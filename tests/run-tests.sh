@@ -30,7 +30,12 @@ tests/fuzz/run-fuzz.sh -j 2 "${FUZZ_SECONDS:-60}"
 if [ "${E2E:-1}" != 0 ]; then
         echo "== end to end in real Xen guests (Xen 4.17 under QEMU/TCG)"
         # the scenarios proven stable in CI, named (a new one joins once it is)
-        tests/e2e/testbed.sh --cache "$build/e2e-cache" "$build/src/selfballoond" \
+        # the systemd guest gets what `meson install` installs: the real, hardened unit
+        destdir=$(realpath "$build")/e2e-destdir # meson install takes it relative to -C
+        rm -rf "$destdir"
+        meson install -C "$build" --quiet --destdir "$destdir"
+        tests/e2e/testbed.sh --cache "$build/e2e-cache" --overlay "$destdir" \
+                "$build/src/selfballoond" \
                 idle-balloon-down demand-growth xenstore-grant growth-cap sigterm-restore \
                 systemd-service
 fi

@@ -25,6 +25,13 @@ else
 	sed -i '/^\[selfballoon\]/a interval = 2' "$conf"
 fi
 grep -q '^interval = 2' "$conf" || e2e_fail "could not edit $conf"
+# and the adaptive policy, whose PSI trigger needs what the hardened unit
+# allows (CAP_SYS_RESOURCE, /proc/pressure writable)
+if grep -q '^policy' "$conf"; then
+	sed -i 's/^policy.*/policy = adaptive/' "$conf"
+else
+	sed -i '/^\[selfballoon\]/a policy = adaptive' "$conf"
+fi
 e2e_mark "systemctl reload"
 systemctl reload selfballoond || e2e_fail "systemctl reload selfballoond failed"
 sleep 5
@@ -32,6 +39,13 @@ systemctl is-active --quiet selfballoond || {
 	systemctl status --no-pager selfballoond >/dev/console 2>&1
 	e2e_fail "selfballoond died after reload"
 }
+fast=$(journalctl -u selfballoond -o cat --no-pager | grep 'fast path')
+e2e_log "after reload with policy = adaptive: $fast"
+case "$fast" in
+*"no fast path"* | *"only a"*) e2e_fail "the unit's sandbox keeps the PSI trigger out: $fast" ;;
+*"fast path: a memory pressure trigger"*) ;;
+*) e2e_fail "no fast path message after switching to policy = adaptive" ;;
+esac
 
 journalctl -u selfballoond -o json --no-pager >"$E2E_TMP/selfballoond.json" 2>&1
 e2e_export "$E2E_TMP/selfballoond.json" selfballoond-journal.json
