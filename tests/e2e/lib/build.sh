@@ -226,8 +226,10 @@ run_qemu() {
 		-display none -vga none -monitor none -serial "file:$OUT/serial.log" -net none \
 		</dev/null >"$OUT/qemu.log" 2>&1 &
 	local qpid=$!
-	# Show the runner's progress lines while qemu runs.
-	(tail -n +1 -F "$OUT/serial.log" 2>/dev/null | grep --line-buffered -a 'e2e:' >&2) &
+	# Show the runner's progress lines while qemu runs. (kill $tpid below ends only the
+	# subshell: without --pid, tail and grep lived on, and with them any lock fd the
+	# testbed inherited, e.g. from `flock LOCK testbed.sh`; 9>&-: the cache lock.)
+	(tail -n +1 -F --pid="$qpid" "$OUT/serial.log" 2>/dev/null | grep --line-buffered -a 'e2e:' >&2) 9>&- &
 	local tpid=$!
 	wait $qpid
 	QEMU_RC=$?
