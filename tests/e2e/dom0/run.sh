@@ -20,9 +20,10 @@ since() { _d=$(($(now_cs) - $1)); printf '%d.%02d' $((_d / 100)) $((_d % 100)); 
 say() { echo "e2e: [$S] $*"; }
 e2e_event() { echo "$(since "$T0"),$*" >>"$R/events.csv"; }
 
-SYSDISK=
+SYSDISK= SWAPDISK=
 for b in /sys/block/vd*; do
 	[ "$(cat "$b/serial" 2>/dev/null)" = e2esysroot ] && SYSDISK=/dev/${b##*/}
+	[ "$(cat "$b/serial" 2>/dev/null)" = e2eswap ] && SWAPDISK=/dev/${b##*/}
 done
 
 # ---------------------------------------------------------------- sampler
@@ -99,8 +100,12 @@ broker() {
 }
 
 # ---------------------------------------------------------------- one scenario
-run_scenario() { # name guest memory maxmem timeout
-	S=$1 GUEST=$2 MEMORY=$3 MAXMEM=$4 TIMEOUT=$5
+run_scenario() { # name guest memory maxmem timeout [kernel swap-MiB kernel-args...]
+	S=$1 GUEST=$2 MEMORY=$3 MAXMEM=$4 TIMEOUT=$5 KERNEL=${6:-default} SWAP_MB=${7:-0}
+	if [ $# -ge 7 ]; then shift 7; else shift $#; fi
+	KARGS=$*
+	kernel=/e2e/domU/vmlinuz
+	[ "$KERNEL" = default ] || kernel=/e2e/domU/vmlinuz-$KERNEL
 	R=/results/$S
 	mkdir -p "$R"
 	: >"$R/events.csv"
@@ -109,9 +114,9 @@ run_scenario() { # name guest memory maxmem timeout
 	cat >"$cfg" <<EOF
 name = "$NAME"
 type = "pv"
-kernel = "/e2e/domU/vmlinuz"
+kernel = "$kernel"
 ramdisk = "/e2e/domU/initrd.cpio"
-extra = "console=hvc0 e2e_scenario=$S e2e_guest=$GUEST"
+extra = "console=hvc0 e2e_scenario=$S e2e_guest=$GUEST${KARGS:+ $KARGS}"
 memory = $MEMORY
 maxmem = $MAXMEM
 vcpus = 1
@@ -119,10 +124,18 @@ on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
+	disks=
 	if [ "$GUEST" = systemd ]; then
 		[ -n "$SYSDISK" ] || { echo "FAIL no systemd root disk in dom0" >"$R/verdict"; return; }
-		echo "disk = [ \"format=raw,vdev=xvda,access=rw,script=/e2e/block-e2e,target=$SYSDISK\" ]" >>"$cfg"
+		disks="\"format=raw,vdev=xvda,access=rw,script=/e2e/block-e2e,target=$SYSDISK\""
 	fi
+	if [ "$SWAP_MB" -gt 0 ]; then
+		# an empty disk for the guest to mkswap (qemu's sparse e2eswap image)
+		[ -n "$SWAPDISK" ] || { echo "FAIL no swap disk in dom0" >"$R/verdict"; return; }
+		disks="${disks:+$disks, }\"format=raw,vdev=xvdb,access=rw,script=/e2e/block-e2e,target=$SWAPDISK\""
+	fi
+	[ -z "$disks" ] || echo "disk = [ $disks ]" >>"$cfg"
+	[ -f "$kernel" ] || { echo "FAIL no kernel $kernel in dom0" >"$R/verdict"; return; }
 	cp "$cfg" "$R/domU.cfg"
 	DOMID= DP=
 	# Scenario hooks (optional): dom0_start, dom0_check, e2e_cmd_<name>.
@@ -187,7 +200,8 @@ EOF
 	echo "$S ${DURATION}" >>/results/durations
 }
 
-echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}"
-while read -r s g m mm to; do
-	run_scenario "$s" "$g" "$m" "$mm" "$to" </dev/null
+echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}; swap disk: ${SWAPDISK:-none}"
+while read -r s g m mm to k sw args; do
+	# shellcheck disable=SC2086
+	run_scenario "$s" "$g" "$m" "$mm" "$to" "${k:-default}" "${sw:-0}" $args </dev/null
 done </e2e/scenarios.list

@@ -115,18 +115,19 @@ copy_with_libs() { # root-for-ldd("" = host) binary dest-root dest-path
 	done
 }
 
+# (MOD_ROOT/MOD_VER: another kernel's module tree, e.g. the 5.10 guest's)
 copy_modules() { # dest-root prefix("usr" or "") module...
-	local dest=$1 prefix=$2 m f
+	local dest=$1 prefix=$2 m f src=${MOD_ROOT:-$CACHE/pkgroot} ver=${MOD_VER:-$KVER}
 	shift 2
 	for m in "$@"; do
-		for f in $(modprobe -d "$CACHE/pkgroot" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
-			f=${f#"$CACHE/pkgroot"}
+		for f in $(modprobe -d "$src" -S "$ver" --show-depends "$m" | awk '$1=="insmod"{print $2}'); do
+			f=${f#"$src"}
 			mkdir -p "$dest$prefix$(dirname "$f")"
-			cp "$CACHE/pkgroot$f" "$dest$prefix$f"
+			cp "$src$f" "$dest$prefix$f"
 		done
 	done
-	cp "$CACHE/pkgroot/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$dest$prefix/lib/modules/$KVER/"
-	depmod -b "$dest$prefix" "$KVER"
+	cp "$src/lib/modules/$ver"/modules.{order,builtin,builtin.modinfo} "$dest$prefix/lib/modules/$ver/"
+	depmod -b "$dest$prefix" "$ver"
 }
 
 build_run_overlay() { # daemon scenarios...
@@ -180,9 +181,23 @@ build_run_overlay() { # daemon scenarios...
 		done
 	fi
 	copy_modules "$g" "" xenfs xen-blkfront ext4 crc32c_generic
+	# KERNEL=5.10 scenarios: Debian 11's kernel, its modules next to 6.1's, the helper module.
+	local k510=0
+	for s in "$@"; do [ "$(scenario_var "$s" KERNEL default)" = 5.10 ] && k510=1; done
+	if [ $k510 = 1 ]; then
+		"$E2E_DIR/lib/kernel510.sh" "$CACHE" || die "the 5.10 guest kernel (lib/kernel510.sh) failed"
+		MOD_ROOT=$CACHE/k510/modroot MOD_VER=$(cat "$CACHE/k510/kver") copy_modules "$g" "" xenfs xen-blkfront
+		mkdir -p "$g/e2e/k510"
+		cp "$CACHE/k510/selfballoon_frontswap.ko" "$g/e2e/k510/"
+		local ft
+		ft="$CACHE/fsticks-$(md5sum <"$E2E_DIR/guest/fsticks.c" | cut -c1-12)"
+		[ -x "$ft" ] || gcc -static -O2 -o "$ft" "$E2E_DIR/guest/fsticks.c" || die "cannot build fsticks"
+		cp "$ft" "$g/e2e/bin/fsticks"
+	fi
 	chmod +x "$g/init" "$g/e2e/"*.sh "$g/e2e/bin/"*
 	(cd "$g" && find . -print | cpio -o -H newc --quiet) >"$d/e2e/domU/initrd.cpio"
 	cp "$CACHE/vmlinuz" "$d/e2e/domU/vmlinuz"
+	if [ $k510 = 1 ]; then cp "$CACHE/k510/vmlinuz" "$d/e2e/domU/vmlinuz-5.10"; fi
 
 	# --- dom0's overlay: /init, the runner, the scenarios' dom0 side, modules
 	cp "$E2E_DIR/dom0/init" "$d/init"
@@ -191,8 +206,11 @@ build_run_overlay() { # daemon scenarios...
 	: >"$d/e2e/scenarios.list"
 	for s in "$@"; do
 		cp -r "$E2E_DIR/scenarios/$s" "$d/e2e/scenarios/"
-		printf '%s %s %s %s %s\n' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
+		printf '%s %s %s %s %s' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
 			"$(scenario_var "$s" MAXMEM 768)" "$(scenario_var "$s" TIMEOUT 120)" >>"$d/e2e/scenarios.list"
+		# more columns: kernel (default|5.10), swap disk MiB (0: none), extra kernel arguments
+		printf ' %s %s %s\n' "$(scenario_var "$s" KERNEL default)" "$(scenario_var "$s" SWAP_MB 0)" \
+			"$(scenario_var "$s" KERNEL_ARGS "")" >>"$d/e2e/scenarios.list"
 	done
 	chmod +x "$d/init" "$d/e2e/run.sh" "$d/e2e/block-e2e"
 	mkdir -p "$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/results"
@@ -205,7 +223,11 @@ build_run_overlay() { # daemon scenarios...
 # ------------------------------------------------- qemu
 run_qemu() {
 	local total=0 s t
-	while read -r s _ _ _ t; do total=$((total + t + 20)); done <"$WORK/dom0-overlay/e2e/scenarios.list"
+	local swap_mb=0 sw
+	while read -r s _ _ _ t _ sw _; do
+		total=$((total + t + 20))
+		if [ "${sw:-0}" -gt $swap_mb ]; then swap_mb=$sw; fi
+	done <"$WORK/dom0-overlay/e2e/scenarios.list"
 	local limit=${HARD_TIMEOUT:-$((total + 150))}
 	truncate -s 64M "$WORK/out.img"
 	local drives=(-drive "file=$WORK/out.img,if=none,id=out,format=raw"
@@ -214,6 +236,12 @@ run_qemu() {
 		# snapshot=on: the guest writes to a throw-away layer, the cached image stays clean.
 		drives+=(-drive "file=$CACHE/systemd-root.ext4,if=none,id=sysroot,format=raw,snapshot=on"
 			-device "virtio-blk-pci,drive=sysroot,serial=e2esysroot")
+	fi
+	if [ $swap_mb -gt 0 ]; then
+		# SWAP_MB scenarios: an empty (sparse) disk, handed to the domU as xvdb
+		truncate -s "${swap_mb}M" "$WORK/swap.img"
+		drives+=(-drive "file=$WORK/swap.img,if=none,id=swap,format=raw"
+			-device "virtio-blk-pci,drive=swap,serial=e2eswap")
 	fi
 	log "qemu: hard timeout ${limit}s; serial log $OUT/serial.log"
 	set +e
