@@ -91,7 +91,9 @@ SCENARIOS=("${ARGS[@]:1}")
 if [ "${SCENARIOS[*]}" = all ]; then
 	SCENARIOS=()
 	for d in "$E2E_DIR"/scenarios/*/; do
-		[ -f "$d/guest.sh" ] && SCENARIOS+=("$(basename "$d")")
+		# (a scenario.conf may say IN_ALL=no: a long measurement, run by name)
+		[ -f "$d/guest.sh" ] && [ "$(scenario_var "$(basename "$d")" IN_ALL yes)" != no ] &&
+			SCENARIOS+=("$(basename "$d")")
 	done
 fi
 for s in "${SCENARIOS[@]}"; do

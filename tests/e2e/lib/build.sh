@@ -130,6 +130,16 @@ copy_modules() { # dest-root prefix("usr" or "") module...
 	depmod -b "$dest$prefix" "$ver"
 }
 
+# A scenario.conf's HOST_ENV names host variables its guest.sh may read: those set
+# on the host go into the guest's copy of the scenario as host-env.sh (sh syntax).
+write_host_env() { # scenario
+	local v
+	for v in $(scenario_var "$1" HOST_ENV ""); do
+		[ -n "${!v+x}" ] || continue
+		printf "%s='%s'\n" "$v" "$(printf '%s' "${!v}" | sed "s/'/'\\\\''/g")"
+	done
+}
+
 build_run_overlay() { # daemon scenarios...
 	local daemon=$1 s
 	shift
@@ -156,15 +166,20 @@ build_run_overlay() { # daemon scenarios...
 		echo real >"$g/e2e/daemon-kind"
 		DAEMON_LABEL="selfballoond $(basename "$(dirname "$(readlink -f "$daemon")")")/$(basename "$daemon")"
 	fi
-	local hog
-	hog="$CACHE/memhog-$(md5sum <"$E2E_DIR/guest/memhog.c" | cut -c1-12)"
-	[ -x "$hog" ] || gcc -static -O2 -o "$hog" "$E2E_DIR/guest/memhog.c" || die "cannot build memhog"
-	cp "$hog" "$g/e2e/bin/memhog"
+	local hog tool
+	for tool in memhog suddenhog; do
+		hog="$CACHE/$tool-$(md5sum <"$E2E_DIR/guest/$tool.c" | cut -c1-12)"
+		[ -x "$hog" ] || gcc -static -O2 -o "$hog" "$E2E_DIR/guest/$tool.c" || die "cannot build $tool"
+		cp "$hog" "$g/e2e/bin/$tool"
+	done
 	cp "$E2E_DIR/guest/init" "$g/init"
 	cp "$E2E_DIR/guest/run.sh" "$E2E_DIR/guest/lib.sh" "$g/e2e/"
 	cp "$E2E_DIR/guest/e2e-scenario.service" "$E2E_DIR/guest/systemd-masks" "$g/e2e/"
 	mkdir -p "$g/e2e/scenarios"
-	for s in "$@"; do cp -r "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"; done
+	for s in "$@"; do
+		cp -r "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"
+		write_host_env "$s" >"$g/e2e/scenarios/$s/host-env.sh"
+	done
 	if [ -n "$OVERLAY" ]; then
 		[ -d "$OVERLAY" ] || die "overlay $OVERLAY is not a directory"
 		mkdir -p "$g/e2e/overlay"
