@@ -29,5 +29,10 @@ int helper_probe(int root_fd, const char *dir, uint64_t *ret_version);
 /* Reads curr_pages: 0, or -errno / -EBADMSG. */
 int helper_read_pages(int root_fd, const char *dir, uint64_t *ret_pages);
 
-/* Asks the kernel to shrink frontswap to target pages. */
+/* A shrink still running after this long is interrupted (see helper.c). */
+#define HELPER_SHRINK_TIMEOUT_SEC 2
+
+/* Asks the kernel to shrink frontswap to target pages. -ETIMEDOUT: it was
+ * still going after HELPER_SHRINK_TIMEOUT_SEC and was interrupted (the
+ * kernel keeps what it brought back so far). */
 int helper_shrink(int root_fd, const char *dir, uint64_t target_pages);

@@ -40,3 +40,6 @@ static inline void fclosep(FILE **f)
                 (fd) = -EBADF;             \
                 _fd_;                      \
         })
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)

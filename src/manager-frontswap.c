@@ -57,7 +57,14 @@ void act_frontswap(struct manager *m, const struct sb_observation *o,
         if (m->opt.dry_run)
                 return;
         r = helper_shrink(m->opt.root_fd, m->cfg.helper_dir, d->frontswap_target_pages);
-        if (r < 0)
+        if (r == -ETIMEDOUT)
+                helper_failure(m, &m->helper_shrink_failed, "shrink frontswap", r,
+                               "the kernel was still trying after " STRINGIFY(
+                                       HELPER_SHRINK_TIMEOUT_SEC) " s (swap entries held in "
+                               "its slot caches cannot come back) and was interrupted; "
+                               "frontswap keeps what it did not bring back, and later "
+                               "shrinks are tried but not reported until one finishes");
+        else if (r < 0)
                 helper_failure(m, &m->helper_shrink_failed, "shrink frontswap", r,
                                "frontswap keeps its pages; later shrinks are tried but not "
                                "reported until one succeeds");

@@ -16,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "conf.h"
+#include "helper.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
@@ -217,6 +220,37 @@ static void test_fast_path_not_for_seed(void **state)
         assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
         assert_int_equal(written, 0);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+}
+
+/* A shrink that never returns (5.10's try_to_unuse() near the end) is
+ * interrupted: here the write blocks on a FIFO nobody reads, a real
+ * blocking call that only a signal ends. */
+static void test_helper_shrink_that_hangs_is_interrupted(void **state)
+{
+        struct world *w = *state;
+        struct timespec a, b;
+        char path[128];
+        double s;
+
+        assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755) == 0 || errno == EEXIST, 1);
+        assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
+        snprintf(path, sizeof(path), "%s/%s/shrink", w->dir, HELPER);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(helper_shrink(w->root_fd, "/" HELPER, 100), -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        assert_true(s >= HELPER_SHRINK_TIMEOUT_SEC - 0.1);
+        /* the alarm is gone afterwards: SIGALRM is back to its default */
+        {
+                struct sigaction sa;
+                assert_int_equal(sigaction(SIGALRM, NULL, &sa), 0);
+                assert_true(sa.sa_handler == SIG_DFL);
+        }
+        /* a shrink that returns is not affected */
+        unlink(path);
+        put(w, HELPER "/shrink", "");
+        assert_int_equal(helper_shrink(w->root_fd, "/" HELPER, 100), 0);
 }
 
 static void test_unchanged_target_not_rewritten(void **state)
@@ -479,6 +513,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fast_path_raises_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fast_path_not_for_seed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_helper_shrink_that_hangs_is_interrupted,
+                                                setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
