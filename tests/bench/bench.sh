@@ -10,8 +10,9 @@
 # tests/fixtures/domU-512 (a real 1-vCPU PV domU's /proc and /sys). The
 # daemon runs with --root on a copy, --dry-run, --log=console, and
 # NOTIFY_SOCKET bound by this script as systemd would. Ticks are counted
-# as calls of on_tick() under callgrind, as timerfd_settime() calls (one
-# re-arm per tick) with perf, or else as STATUS= messages.
+# as calls of on_tick() under callgrind, as STATUS= messages (one per tick)
+# for CPU time, and as timerfd_settime() calls (one re-arm per tick) where
+# perf counts system calls and wake-ups.
 #
 # Figures:
 #  1. user-space instructions per tick (valgrind --tool=callgrind): two runs
@@ -19,10 +20,17 @@
 #     so start-up and shutdown cancel. Two cases: "unchanged" (the balloon
 #     target already equals the decision: read, decide, nothing to write)
 #     and "shrink" (the decision is below the balloon target: the manager
-#     reads everything a second time before taking memory away).
+#     reads everything a second time before taking memory away). Two more
+#     read this machine's kernel instead of the fixture's regular files:
+#     "live" links in /proc/meminfo and /proc/zoneinfo; "kernel" also stands
+#     a sysfs file holding one number (/sys/class/net/lo/mtu) in for each of
+#     the balloon's two, so that every file a tick reads is served by procfs
+#     or sysfs as in production, where the daemon keeps them open and
+#     re-reads them with one pread() (it opens regular files every time).
 #  2. where the instructions go: callgrind_annotate --inclusive, per tick.
 #  3. CPU time per tick: /proc/PID/schedstat (ns on CPU, user + system)
-#     and /proc/PID/stat utime + stime over many ticks.
+#     and /proc/PID/stat utime + stime over many ticks; with perf, the
+#     system calls per tick (raw_syscalls:sys_enter) in a separate run.
 #  4. memory at the default interval: VmHWM (peak RSS), VmRSS and
 #     Private_Dirty from /proc/PID/smaps_rollup.
 #  5. wake-ups per minute at the default interval, idle, with a systemd
@@ -80,14 +88,23 @@ ticks() { cat "$work/ticks"; }
 # mkroot NAME CASE: a writable copy of the fixture; CASE "unchanged" sets
 # the balloon target to what the policy decides for it; "live" does too,
 # with this machine's /proc/meminfo and /proc/zoneinfo linked in (the
-# kernel's cost of generating them, at this machine's CPU count)
+# kernel's cost of generating them, at this machine's CPU count); "kernel"
+# also links the balloon's current_kb and target_kb to a sysfs number
+# (the target then is what it is: the decision, clamped to it, writes
+# nothing and reads once, as an unchanged tick does)
+kernel_number=/sys/class/net/lo/mtu
 mkroot() {
 	local root="$work/root-$1"
 	cp -r "$fixture" "$root"
 	mkdir -p "$root/run"
-	if [ "$2" = live ]; then
+	if [ "$2" = live ] || [ "$2" = kernel ]; then
 		ln -sf /proc/meminfo "$root/proc/meminfo"
 		ln -sf /proc/zoneinfo "$root/proc/zoneinfo"
+	fi
+	if [ "$2" = kernel ]; then
+		local b="$root/sys/devices/system/xen_memory/xen_memory0"
+		ln -sf "$kernel_number" "$b/info/current_kb"
+		ln -sf "$kernel_number" "$b/target_kb"
 	fi
 	if [ "$2" = unchanged ] || [ "$2" = live ]; then
 		local t
@@ -156,9 +173,16 @@ fi
 echo
 
 # --- 1, 2: instructions per tick ---------------------------------------------
+# the "kernel" case needs a sysfs file holding one number
+kernel_case=
+if [ "$(stat -f -c %t "$kernel_number" 2>/dev/null)" = 62656572 ] &&
+	grep -qxE '[0-9]+' "$kernel_number" 2>/dev/null; then
+	kernel_case=kernel
+fi
+
 declare -A per_tick
 if command -v valgrind >/dev/null; then
-	for case in unchanged shrink live; do
+	for case in unchanged shrink live $kernel_case; do
 		root=$(mkroot "cg-$case" "$case")
 		prefix=(valgrind --tool=callgrind --callgrind-out-file="$work/cg-$case-short.out")
 		run_for "$short_s" "$root" --tick-ms "$tick_ms"
@@ -194,19 +218,24 @@ a, b, n = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
 rows = [
     ("whole tick (on_tick)", "on_tick"),
     ("  /proc/meminfo: meminfo_read", "meminfo_read"),
+    ("  /proc/meminfo: meminfo_reread", "meminfo_reread"),
     ("    of which parsing", "meminfo_parse"),
     ("  /proc/zoneinfo: zoneinfo_read_totalreserve", "zoneinfo_read_totalreserve"),
     ("    of which parsing", "zoneinfo_parse_totalreserve"),
     ("  balloon current_kb", "balloon_read_current_kb"),
+    ("  balloon current_kb", "balloon_reread_current_kb"),
     ("  balloon target_kb", "balloon_read_target_kb"),
+    ("  balloon target_kb", "balloon_reread_target_kb"),
     ("  policy_decide", "policy_decide"),
     ("  sd_notifyf (STATUS=)", "sd_notifyf"),
+    ("  notify_sendf (STATUS=)", "notify_sendf"),
     ("  publish_u64 (data/ telemetry)", "publish_u64"),
     ("  store_connect (xenstore reconnect)", "store_connect"),
     ("event loop (sd_event_run)", "sd_event_run"),
 ]
 for label, fn in rows:
-    if fn in b:
+    # a function called only at start (the old name of a per-tick one) is no row
+    if fn in b and (b[fn] - a.get(fn, 0)) // n > 0:
         print("    %-46s %8d Ir/tick" % (label, (b[fn] - a.get(fn, 0)) // n))
 EOF
 		fi
@@ -220,10 +249,14 @@ echo
 # A baseline at the same interval: a process that only waits on a timerfd
 # with epoll, so that what the platform charges for a wake-up (a VM's
 # syscall and scheduling cost, cold caches after a sleep) shows apart from
-# what the daemon adds.
+# what the daemon adds. With the "kernel" case, a "floor" too: the same
+# loop also pread()s /proc/meminfo and the sysfs number twice per wake-up,
+# what reading a tick's three files costs at the least (the kernel's work
+# of printing them).
 prefix=()
-cases="unchanged live"
+cases="unchanged live $kernel_case"
 if command -v cc >/dev/null && cc -O2 -x c -o "$work/wake" - <<'EOF' 2>/dev/null; then
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -236,18 +269,31 @@ int main(int argc, char **argv)
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct itimerspec its = { { ns / 1000000000L, ns % 1000000000L }, { ns / 1000000000L, ns % 1000000000L } };
 	uint64_t x;
+	static char buf[16384];
+	int fds[8], n = 0;
+	for (int i = 2; i < argc && n < 8; i++)
+		if ((fds[n] = open(argv[i], O_RDONLY | O_CLOEXEC)) >= 0)
+			n++;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tf, &ev);
 	timerfd_settime(tf, 0, &its, NULL);
-	for (;;)
+	for (;;) {
 		if (epoll_wait(ep, &ev, 1, -1) == 1 && read(tf, &x, sizeof(x)) < 0)
 			return 1;
+		for (int i = 0; i < n; i++)
+			if (pread(fds[i], buf, sizeof(buf) - 1, 0) <= 0)
+				return 1;
+	}
 }
 EOF
-	cases="baseline $cases"
+	cases="baseline ${kernel_case:+floor} $cases"
 fi
 for case in $cases; do
-if [ "$case" = baseline ]; then
-	"$work/wake" "$tick_ms" &
+if [ "$case" = baseline ] || [ "$case" = floor ]; then
+	if [ "$case" = baseline ]; then
+		"$work/wake" "$tick_ms" &
+	else
+		"$work/wake" "$tick_ms" /proc/meminfo "$kernel_number" "$kernel_number" &
+	fi
 	pid=$!
 	pids+=("$pid")
 	sleep 2
@@ -255,8 +301,13 @@ if [ "$case" = baseline ]; then
 	sleep "$cpu_s"
 	read -r ns1 _ <"/proc/$pid/schedstat"
 	kill "$pid"
-	awk -v ns=$((ns1 - ns0)) -v n=$((cpu_s * 1000 / tick_ms)) 'BEGIN {
-		printf "CPU per wake-up of an empty timerfd+epoll loop (baseline, %d wake-ups): %.1f us\n", n, ns / n / 1000 }'
+	if [ "$case" = baseline ]; then
+		what="an empty timerfd+epoll loop (baseline"
+	else
+		what="that loop pread()ing /proc/meminfo and $kernel_number twice (floor"
+	fi
+	awk -v ns=$((ns1 - ns0)) -v n=$((cpu_s * 1000 / tick_ms)) -v what="$what" 'BEGIN {
+		printf "CPU per wake-up of %s, %d wake-ups): %.1f us\n", what, n, ns / n / 1000 }'
 	continue
 fi
 root=$(mkroot "cpu-$case" "$case")
@@ -266,17 +317,15 @@ sleep 2
 read -r ns0 _ <"/proc/$pid/schedstat"
 ut0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 k0=$(ticks)
-if [ -n "$have_perf" ]; then
-	read -r n < <(perf_count "$pid" "$cpu_s" syscalls:sys_enter_timerfd_settime)
-else
-	sleep "$cpu_s"
-fi
+# no perf attached here: a syscall tracepoint sends every system call of
+# the daemon down the kernel's slow path, which would be counted as its own
+sleep "$cpu_s"
 read -r ns1 _ <"/proc/$pid/schedstat"
 ut1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 k1=$(ticks)
 kill -TERM "$pid"
 wait "$pid" || true
-[ -n "$have_perf" ] || n=$((k1 - k0))
+n=$((k1 - k0))
 if [ "$n" -gt 0 ]; then
 	hz=$(getconf CLK_TCK)
 	awk -v c="$case" -v ns=$((ns1 - ns0)) -v n="$n" -v ut=$((ut1 - ut0)) -v hz="$hz" 'BEGIN {
@@ -284,6 +333,20 @@ if [ "$n" -gt 0 ]; then
 			c, n, ns / n / 1000, ut * 1e6 / hz / n, ut, hz }'
 else
 	echo "CPU per tick ($case): no tick counted"
+fi
+# system calls per tick, apart: tracing every call costs CPU of its own
+if [ -n "$have_perf" ]; then
+	root=$(mkroot "sys-$case" "$case")
+	"$bin" --root "$root" --dry-run --log=console --tick-ms "$tick_ms" 2>>"$work/daemon.log" &
+	pid=$!
+	sleep 2
+	read -r nsys narm < <(perf_count "$pid" 10 raw_syscalls:sys_enter syscalls:sys_enter_timerfd_settime)
+	kill -TERM "$pid"
+	wait "$pid" || true
+	if [ "$narm" -gt 0 ]; then
+		awk -v c="$case" -v s="$nsys" -v n="$narm" 'BEGIN {
+			printf "  system calls per tick (%s, %d ticks): %.1f\n", c, n, s / n }'
+	fi
 fi
 done
 echo
