@@ -51,19 +51,29 @@ void act_frontswap(struct manager *m, const struct sb_observation *o,
 
         if (!d->frontswap_shrink)
                 return;
+        /* a shrink that timed out at this count would spin 2 s again for
+         * nothing: wait until the count moves */
+        if (m->shrink_stuck && o->frontswap_pages == m->shrink_stuck_pages)
+                return;
+        m->shrink_stuck = false;
         log_msg(LOG_INFO, SB_MESSAGE_FRONTSWAP,
                 "%sshrinking frontswap from %" PRIu64 " to %" PRIu64 " pages",
                 m->opt.dry_run ? "dry run: " : "", o->frontswap_pages, d->frontswap_target_pages);
         if (m->opt.dry_run)
                 return;
         r = helper_shrink(m->opt.root_fd, m->cfg.helper_dir, d->frontswap_target_pages);
+        if (r == -ETIMEDOUT) {
+                m->shrink_stuck = true;
+                m->shrink_stuck_pages = o->frontswap_pages;
+        }
         if (r == -ETIMEDOUT)
                 helper_failure(m, &m->helper_shrink_failed, "shrink frontswap", r,
                                "the kernel was still trying after " STRINGIFY(
                                        HELPER_SHRINK_TIMEOUT_SEC) " s (swap entries held in "
                                "its slot caches cannot come back) and was interrupted; "
-                               "frontswap keeps what it did not bring back, and later "
-                               "shrinks are tried but not reported until one finishes");
+                               "frontswap keeps what it did not bring back; no shrink is "
+                               "tried again until the count changes, nor reported until "
+                               "one finishes");
         else if (r < 0)
                 helper_failure(m, &m->helper_shrink_failed, "shrink frontswap", r,
                                "frontswap keeps its pages; later shrinks are tried but not "

@@ -71,6 +71,8 @@ struct manager {
         bool helper_active;
         bool helper_read_failed;   /* logged once per failure streak */
         bool helper_shrink_failed;
+        bool shrink_stuck;           /* the last shrink timed out ... */
+        uint64_t shrink_stuck_pages; /* ... at this count */
 
         /* the files every tick reads, kept open on procfs and sysfs */
         struct reread_file meminfo_file;

@@ -253,6 +253,43 @@ static void test_helper_shrink_that_hangs_is_interrupted(void **state)
         assert_int_equal(helper_shrink(w->root_fd, "/" HELPER, 100), 0);
 }
 
+static double seconds_since(const struct timespec *a)
+{
+        struct timespec b;
+
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* After a shrink timed out, the daemon does not spin in it again every tick
+ * while the count stays where it was; a moved count is tried again. */
+static void test_timed_out_shrink_not_retried_at_same_count(void **state)
+{
+        struct world *w = *state;
+        struct timespec a;
+        char path[128];
+
+        assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755), 0);
+        assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
+        put(w, HELPER "/version", "1\n");
+        put(w, HELPER "/curr_pages", "1000\n");
+        snprintf(path, sizeof(path), "%s/%s/shrink", w->dir, HELPER);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        start(w);
+        for (int i = 0; i < 3; i++) /* re-arm, inertia 3 */
+                assert_int_equal(tick(w, NULL), 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(tick(w, NULL), 0); /* the shrink: times out */
+        assert_true(seconds_since(&a) >= HELPER_SHRINK_TIMEOUT_SEC - 0.1);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(tick(w, NULL), 0); /* same count: not tried */
+        assert_true(seconds_since(&a) < 1);
+        put(w, HELPER "/curr_pages", "990\n");
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(tick(w, NULL), 0); /* moved: tried again */
+        assert_true(seconds_since(&a) >= HELPER_SHRINK_TIMEOUT_SEC - 0.1);
+}
+
 static void test_unchanged_target_not_rewritten(void **state)
 {
         struct world *w = *state;
@@ -514,6 +551,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_fast_path_raises_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fast_path_not_for_seed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_helper_shrink_that_hangs_is_interrupted,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_timed_out_shrink_not_retried_at_same_count,
                                                 setup, teardown),
         };
 
