@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The only stateful module: one tick = read -> decide -> act -> publish.
- * It owns the xenstore connection, the backend choice, the toolstack's
- * ceiling and the growth-stall state, and logs every decision once. Time
- * is passed in (CLOCK_MONOTONIC, usec); nothing here reads a clock.
+ * It owns the policy state, the growth-stall state (manager-stall.c), the
+ * frontswap helper's (manager-frontswap.c) and the toolstack link
+ * (toolstack.c), and logs every decision once. Time is passed in
+ * (CLOCK_MONOTONIC, usec); nothing here reads a clock.
  */
 #pragma once
 
@@ -25,10 +26,11 @@ struct manager_options {
 
 struct tick_result {
         bool decided;          /* readings were complete and a decision made */
-        struct sb_decision decision;
+        struct sb_decision decision; /* the policy's, before the toolstack's limits */
+        uint64_t target_kb;    /* the target that stands after the tick, limited by the
+                                * ceiling, static-max and a stall; 0: none (ballooning
+                                * disabled, or left to the toolstack) */
         uint64_t written_kb;   /* 0: nothing written this tick */
-        const char *backend;   /* the backend in use */
-        const char *status;    /* running, dry-run, stalled */
 };
 
 int manager_new(const struct sb_config *cfg, const struct manager_options *o,
@@ -49,6 +51,15 @@ int manager_start(struct manager *m, uint64_t now_usec);
 /* One tick. Returns 0 when a decision was made (and acted on), -errno when
  * the readings failed (logged; the safe action taken). */
 int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret);
+
+/* Publishes the last decision under data/selfballoon/ (what changed, and
+ * the heartbeat, wall_s, once a minute). */
+void manager_publish(struct manager *m, uint64_t now_usec, uint64_t wall_s);
+
+/* The backend in use (xenstore, sysfs) and the status (running, stalled,
+ * dry-run), for the service manager's STATUS=. */
+const char *manager_backend(const struct manager *m);
+const char *manager_status(const struct manager *m);
 
 /* The fast path (policy adaptive): whether the settings want it, and one
  * look between ticks on memory pressure. Raises the target at once when the

@@ -3,7 +3,8 @@
  * What the daemon keeps in /run/selfballoond (under the root fd): the lock
  * that allows one instance, and the balloon target the guest had before
  * the daemon first touched it in this boot, so that a stop, or
- * `selfballoond --restore` after a crash, can give it back.
+ * `selfballoond --restore` after a crash, can give it back; and the base of
+ * the reserve, so that a restart keeps the boot's.
  */
 #pragma once
 
@@ -30,3 +31,13 @@ int runstate_record_read(int root_fd, struct start_record *ret);
  * the target of a boot's first start with one the daemon itself set. */
 int runstate_record_write(int root_fd, const struct start_record *r);
 int runstate_record_remove(int root_fd);
+
+/*
+ * The reserve's base: MemTotal when the boot's first decision was made. The
+ * seed takes 10 % of the RAM it has at boot, once; a restart (an upgrade,
+ * Restart=on-failure) after ballooning down must not take it from the
+ * smaller MemTotal it finds then. Written once per boot (-EEXIST after) and
+ * never removed: /run is gone at the next boot. -ENOENT without one.
+ */
+int runstate_base_read(int root_fd, uint64_t *ret_mem_total_kb);
+int runstate_base_write(int root_fd, uint64_t mem_total_kb);

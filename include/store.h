@@ -21,6 +21,8 @@ int store_domid(const struct store *s);
 int store_fd(const struct store *s); /* readable when a watch fired */
 
 int store_read_u64(struct store *s, const char *path, uint64_t *ret);
+/* A value as a string (no NUL inside); -E2BIG when it does not fit size. */
+int store_read_string(struct store *s, const char *path, char *ret, size_t size);
 int store_write_u64(struct store *s, const char *path, uint64_t v);
 int store_write_string(struct store *s, const char *path, const char *v);
 int store_watch(struct store *s, const char *path, const char *token);

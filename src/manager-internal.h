@@ -8,66 +8,29 @@
 #include "balloon.h"
 #include "manager.h"
 #include "meminfo.h"
-#include "store.h"
+#include "toolstack.h"
 #include "util.h"
 
 #define USEC_PER_SEC 1000000ULL
-#define XS_DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
-#define STALL_PROBE_USEC (60 * USEC_PER_SEC)     /* a raised cap is found within a minute */
-#define XS_RECONNECT_MAX_USEC (60 * USEC_PER_SEC)
+#define STALL_PROBE_USEC (60 * USEC_PER_SEC) /* a raised cap is found within a minute */
 #define STALL_TICKS 3
 #define ZONEINFO_REFRESH_USEC (60 * USEC_PER_SEC)
-
-enum {
-        PUB_TARGET,
-        PUB_GOAL,
-        PUB_FLOOR,
-        PUB_BACKEND,
-        PUB_STATUS,
-        _PUB_MAX,
-};
-
-
 
 struct manager {
         struct sb_config cfg;
         struct manager_options opt;
         struct sb_policy_state policy;
-
-        struct store *store;
-        bool store_lost_logged;
-        uint64_t store_retry_usec; /* reconnect not before */
-        uint64_t store_backoff_usec;
+        struct toolstack *ts; /* toolstack.c: xenstore, backend, ceiling, data/ */
         struct guest_info guest;
-        int64_t xs_offset_kb;
 
-        /* memory/static-max, or what stands in for it */
-        uint64_t max_kb;
-        bool max_from_store;
-
-        /* auto backend: xenstore refused us (EACCES) until the retry time */
-        bool xs_denied;
-        uint64_t xs_retry_usec;
-        const char *backend;
-
-        /* the toolstack's memory/target, as last seen, and its ceiling */
-        int xs_domid; /* of the connection xs_target_seen belongs to */
-        bool xs_target_known;
-        uint64_t xs_target_seen;
-        bool xs_written;
-        uint64_t xs_last_written;
-        bool ceiling;
-        uint64_t ceiling_kb;
-        bool ceiling_below_floor_logged;
-
-        /* the balloon not growing toward its target */
+        /* manager-stall.c: the balloon not growing toward its target */
         unsigned stall_ticks;
         uint64_t stall_last_current_kb;
         bool stalled;
         uint64_t stalled_current_kb;
         uint64_t probe_usec;
 
-        /* the frontswap kernel helper */
+        /* manager-frontswap.c: the kernel helper */
         bool helper_active;
         bool helper_read_failed;   /* logged once per failure streak */
         bool helper_shrink_failed;
@@ -89,17 +52,18 @@ struct manager {
         bool have_last;
         uint64_t last_target_kb;
         bool swap_checked;
-
-        char published[_PUB_MAX][24];
+        bool base_recorded; /* the reserve's base is in /run for this boot */
+        struct toolstack_report report; /* what manager_publish() sends */
 };
 
-/* manager-xs.c: the xenstore connection, the backends, data/ telemetry */
-int store_connect(struct manager *m);
-int store_check(struct manager *m, int r);
-int apply_target(struct manager *m, uint64_t kb, uint64_t now_usec);
-const char *status_of(const struct manager *m);
-void publish(struct manager *m, int key, const char *value);
-void publish_u64(struct manager *m, int key, uint64_t v);
+/* manager-stall.c: whether Xen lets the balloon grow */
+void stall_update(struct manager *m, uint64_t current_kb, uint64_t balloon_target_kb,
+                  uint64_t wanted_kb, uint64_t now_usec);
+/* Whether this tick is the once-a-minute probe of a stalled balloon. */
+bool stall_probe_due(struct manager *m, uint64_t now_usec);
+/* kb limited to what a stalled balloon has, except on a probe. */
+uint64_t stall_limit(const struct manager *m, uint64_t kb, uint64_t current_kb, bool probe);
+void stall_reload(struct manager *m);
 
 /* manager-frontswap.c: the kernel helper */
 void probe_helper(struct manager *m);

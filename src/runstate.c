@@ -15,6 +15,8 @@
 #define LOCK_PATH RUNSTATE_DIR "/lock"
 #define RECORD_PATH RUNSTATE_DIR "/start-target"
 #define RECORD_TMP RUNSTATE_DIR "/.start-target.tmp"
+#define BASE_PATH RUNSTATE_DIR "/reserve-base"
+#define BASE_TMP RUNSTATE_DIR "/.reserve-base.tmp"
 
 static int ensure_dir(int root_fd)
 {
@@ -96,33 +98,59 @@ int runstate_record_read(int root_fd, struct start_record *ret)
         return runstate_record_parse(buf, ret);
 }
 
-int runstate_record_write(int root_fd, const struct start_record *r)
+/* Writes buf aside, then links it into place: a crash never leaves half a
+ * file, and an existing one is never replaced (-EEXIST). */
+static int write_once(int root_fd, const char *path, const char *tmp, const char *buf, size_t n)
 {
         _cleanup_close_ int fd = -EBADF;
-        char buf[128];
-        int n, k;
+        int k = ensure_dir(root_fd);
 
-        k = ensure_dir(root_fd);
         if (k < 0)
                 return k;
+        fd = openat(root_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, buf, n) != (ssize_t)n || fsync(fd) < 0) {
+                k = errno ? -errno : -EIO;
+                unlinkat(root_fd, tmp, 0);
+                return k;
+        }
+        k = linkat(root_fd, tmp, root_fd, path, 0) < 0 ? -errno : 0;
+        unlinkat(root_fd, tmp, 0);
+        return k;
+}
+
+int runstate_record_write(int root_fd, const struct start_record *r)
+{
+        char buf[128];
+        int n;
+
         n = snprintf(buf, sizeof(buf), "sysfs_target_kb=%" PRIu64 "\n", r->sysfs_target_kb);
         if (r->has_xenstore)
                 n += snprintf(buf + n, sizeof(buf) - (size_t)n, "xenstore_target_kb=%" PRIu64 "\n",
                               r->xenstore_target_kb);
-        /* write aside, then link into place: a crash never leaves half a
-         * record, and an existing record is never replaced */
-        fd = openat(root_fd, RECORD_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                    0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
-                k = errno ? -errno : -EIO;
-                unlinkat(root_fd, RECORD_TMP, 0);
-                return k;
-        }
-        k = linkat(root_fd, RECORD_TMP, root_fd, RECORD_PATH, 0) < 0 ? -errno : 0;
-        unlinkat(root_fd, RECORD_TMP, 0);
-        return k;
+        return write_once(root_fd, RECORD_PATH, RECORD_TMP, buf, (size_t)n);
+}
+
+int runstate_base_read(int root_fd, uint64_t *ret_mem_total_kb)
+{
+        uint64_t v;
+        int r = read_u64_at(root_fd, BASE_PATH, &v);
+
+        if (r < 0)
+                return r;
+        if (v == 0)
+                return -EBADMSG;
+        *ret_mem_total_kb = v;
+        return 0;
+}
+
+int runstate_base_write(int root_fd, uint64_t mem_total_kb)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", mem_total_kb);
+
+        return write_once(root_fd, BASE_PATH, BASE_TMP, buf, (size_t)n);
 }
 
 int runstate_record_remove(int root_fd)

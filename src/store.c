@@ -81,6 +81,23 @@ int store_read_u64(struct store *s, const char *path, uint64_t *ret)
         return read_u64_tx(s, XBT_NULL, path, ret);
 }
 
+int store_read_string(struct store *s, const char *path, char *ret, size_t size)
+{
+        _cleanup_free_ char *v = NULL;
+        unsigned int len = 0;
+
+        errno = 0;
+        v = xs_read(s->xs, XBT_NULL, path, &len);
+        if (!v)
+                return errno_or(EIO);
+        if (strlen(v) != len)
+                return -EBADMSG;
+        if (len >= size)
+                return -E2BIG;
+        memcpy(ret, v, (size_t)len + 1);
+        return 0;
+}
+
 int store_replace_u64(struct store *s, const char *path, uint64_t expect, uint64_t v,
                       uint64_t *ret_found)
 {

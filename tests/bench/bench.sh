@@ -230,7 +230,9 @@ rows = [
     ("  sd_notifyf (STATUS=)", "sd_notifyf"),
     ("  notify_sendf (STATUS=)", "notify_sendf"),
     ("  publish_u64 (data/ telemetry)", "publish_u64"),
+    ("  manager_publish (data/ telemetry)", "manager_publish"),
     ("  store_connect (xenstore reconnect)", "store_connect"),
+    ("  toolstack_tick (xenstore reconnect, watch)", "toolstack_tick"),
     ("event loop (sd_event_run)", "sd_event_run"),
 ]
 for label, fn in rows:

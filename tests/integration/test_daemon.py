@@ -62,7 +62,8 @@ BALLOON = 'sys/devices/system/xen_memory/xen_memory0'
 TARGET_FILE = f'{BALLOON}/target_kb'
 CURRENT_FILE = f'{BALLOON}/info/current_kb'
 RUNSTATE = 'run/selfballoond'
-PUB_KEYS = ['target_kb', 'goal_kb', 'floor_kb', 'backend', 'status']
+PUB_KEYS = ['target_kb', 'goal_kb', 'floor_kb', 'backend', 'status', 'policy',
+            'heartbeat']
 GRANT_HINT = (f'xenstore-chmod /local/domain/{DOMID}/memory/target '
               f'n0 b{DOMID}')
 REPLAY_HEADER = 't_s,target_kb,goal_kb,floor_kb,frontswap_target_pages'
@@ -403,6 +404,16 @@ def data(xs):
     return {k: xs.read(f'{base}/{k}') for k in xs.ls(base)}
 
 
+def without_heartbeat(got, what):
+    """got without its heartbeat, which must be this machine's clock in
+    seconds (CLOCK_REALTIME), a few seconds old at most."""
+    got = dict(got)
+    hb = got.pop('heartbeat', None)
+    check(hb is not None and hb.isdigit(), f'{what}: heartbeat {hb!r}')
+    check(abs(int(hb) - time.time()) < 10, f'{what}: heartbeat {hb} vs now {time.time()}')
+    return got
+
+
 def xs_target(xs):
     return int(xs.read(f'{DOM}/memory/target'))
 
@@ -474,10 +485,11 @@ def test_eacces_falls_back_to_sysfs(xs, base):
           'xenstored never answered EACCES')
     eq(tree.target_kb, want['target_kb'], 'sysfs target_kb')
     eq(xs_target(xs), XS_TARGET_KB, 'memory/target (must be untouched)')
-    eq(data(xs), {'target_kb': str(want['target_kb']),
-                  'goal_kb': str(want['goal_kb']),
-                  'floor_kb': str(want['floor_kb']),
-                  'backend': 'sysfs', 'status': 'running'},
+    eq(without_heartbeat(data(xs), 'data/selfballoon/'),
+       {'target_kb': str(want['target_kb']),
+        'goal_kb': str(want['goal_kb']),
+        'floor_kb': str(want['floor_kb']),
+        'backend': 'sysfs', 'status': 'running', 'policy': 'seed'},
        'data/selfballoon/')
     for k in PUB_KEYS:  # written as the guest, not as dom0
         eq(xs.get_perms(f'{DOM}/data/selfballoon/{k}')[0], f'n{DOMID}',
@@ -871,10 +883,11 @@ def test_reconnect_as_another_domain(xs, base):
     wait_until(lambda: xs.exists(f'{base7}/status'), 5,
                f'{base7}/ published; log:\n{d.log()}')
     got = {k: xs.read(f'{base7}/{k}') for k in xs.ls(base7)}
-    eq(got, {'target_kb': str(moved['target_kb']),
-             'goal_kb': str(moved['goal_kb']),
-             'floor_kb': str(moved['floor_kb']),
-             'backend': 'sysfs', 'status': 'running'},
+    eq(without_heartbeat(got, base7),
+       {'target_kb': str(moved['target_kb']),
+        'goal_kb': str(moved['goal_kb']),
+        'floor_kb': str(moved['floor_kb']),
+        'backend': 'sysfs', 'status': 'running', 'policy': 'seed'},
        f'{base7}/ (static-max {other_max})')
     ceiling = moved['target_kb'] - 23756
     xs.write(f'/local/domain/{other}/memory/target', str(ceiling))
@@ -1124,6 +1137,27 @@ def test_read_failure_gives_back_start_target(xs, base):
     eq(d.stop(), 0, 'exit status')
 
 
+def test_read_failure_keeps_xenstore_backoff(xs, base):
+    """The read-failure path hands the start target through the backend
+    with the real clock: a refusal there starts the minute-long wait for a
+    grant like any other (it once passed a clock of 0, so the next tick
+    asked xenstore again at once)."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    os.rename(tree.path('proc/meminfo'), tree.path('proc/meminfo.away'))
+    d = Daemon(xs, tree, base)
+    d.wait_log(r'^still cannot read /proc/meminfo: giving the guest back its '
+               rf'start target {XS_TARGET_KB} kB$', level='warning')
+    d.wait_log(re.escape(GRANT_HINT), level='warning')
+    os.rename(tree.path('proc/meminfo.away'), tree.path('proc/meminfo'))
+    d.wait_target(want['target_kb'])
+    time.sleep(4 * TICK)  # well within the minute (12 ticks)
+    writes = [l for l in guest_writes(xs) if 'WRITE (memory/target' in l]
+    eq(len(writes), 1, 'memory/target write attempts before the minute is up')
+    eq(d.stop(), 0, 'exit status')
+
+
 # ---- 7: one instance; --dry-run -------------------------------------------------
 
 def test_second_instance_refused(xs, base):
@@ -1281,7 +1315,7 @@ def test_stall(xs, base):
                       timeout=10 * TICK + 3)[0]
     for piece in (f'target {want["target_kb"]} kB',
                   f'has held {current} kB for 3 ticks',
-                  f'xl mem-max {DOMID} {STATIC_MAX_KB // 1024}m'):
+                  f'xl mem-max guest{DOMID} {STATIC_MAX_KB // 1024}m'):
         check(piece in line, f'"{piece}" not in {line}')
     wait_until(lambda: data(xs).get('status') == 'stalled', 3,
                f'data status stalled: {data(xs)}')
@@ -1369,7 +1403,12 @@ def test_once_matches_replay(xs, base):
     want = expect(tree)
     rc, out, err = run_once(xs, tree, base, '--once')
     eq(rc, 0, f'--once exit status ({err})')
-    eq(out, [header, line], '--once stdout against --replay')
+    # t_s: when the readings were taken, CLOCK_MONOTONIC seconds
+    check(len(out) == 2 and re.fullmatch(r'\d+\.\d{3},.*', out[1]) is not None,
+          f'--once t_s: {out!r}')
+    eq([out[0], out[1].split(',', 1)[1]], [header, line.split(',', 1)[1]],
+       '--once stdout against --replay')
+    eq(line.split(',', 1)[0], '', '--replay t_s of input without t_s')
     eq(header, REPLAY_HEADER, 'header')
     eq(tree.target_kb, want['target_kb'], '--once writes the target')
     check(tree.has_record(), '--once is no daemon stop: the record stays')

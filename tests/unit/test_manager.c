@@ -26,7 +26,9 @@
 #include "conf.h"
 #include "helper.h"
 #include "log.h"
+#include "daemon.h"
 #include "manager.h"
+#include "runstate.h"
 #include "util.h"
 
 #define BALLOON "sys/devices/system/xen_memory/xen_memory0"
@@ -135,7 +137,7 @@ static void test_first_tick_writes_seed_target(void **state)
         assert_int_equal(t.decision.target_kb, 473756);
         assert_int_equal(t.decision.floor_kb, 26589 * 4);
         assert_int_equal(t.written_kb, 473756);
-        assert_string_equal(t.backend, "sysfs");
+        assert_string_equal(manager_backend(w->m), "sysfs");
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
         /* the start target is on record for a stop or --restore */
         {
@@ -463,6 +465,7 @@ static void test_growth_stall(void **state)
 {
         struct world *w = *state;
         struct tick_result t;
+        char status[256];
 
         /* without xenstore, max is what the guest had at start: 524288 kB;
          * then the guest was shrunk to 400000 kB, and now demand (Committed_AS
@@ -474,12 +477,19 @@ static void test_growth_stall(void **state)
         put(w, BALLOON "/target_kb", "400000\n");
         assert_int_equal(tick(w, &t), 0);
         assert_int_equal(t.written_kb, 524288); /* capped at max */
-        assert_string_equal(t.status, "running");
+        assert_string_equal(manager_status(w->m), "running");
         assert_int_equal(tick(w, &t), 0); /* 1 tick without progress */
         assert_int_equal(tick(w, &t), 0); /* 2 */
         assert_int_equal(tick(w, &t), 0); /* 3: stalled */
-        assert_string_equal(t.status, "stalled");
+        assert_string_equal(manager_status(w->m), "stalled");
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 400000);
+        /* what STATUS= says is the target that stands, the one the balloon
+         * got, not the policy's before the stall limited it */
+        assert_int_equal(t.decision.target_kb, 524288);
+        assert_int_equal(t.target_kb, 400000);
+        daemon_status_text(w->m, 0, &t, status, sizeof(status));
+        assert_non_null(strstr(status, "target 400000 kB,"));
+        assert_null(strstr(status, "524288"));
         /* a minute on: one probe asks for the full target again */
         for (int i = 0; i < 11; i++)
                 assert_int_equal(tick(w, &t), 0);
@@ -488,12 +498,47 @@ static void test_growth_stall(void **state)
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
         assert_int_equal(tick(w, &t), 0); /* no growth: back to what it has */
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 400000);
-        assert_string_equal(t.status, "stalled");
+        assert_string_equal(manager_status(w->m), "stalled");
         /* the cap was raised (xl mem-max): the guest grows, the stall ends */
         put(w, BALLOON "/info/current_kb", "450000\n");
         assert_int_equal(tick(w, &t), 0);
-        assert_string_equal(t.status, "running");
+        assert_string_equal(manager_status(w->m), "running");
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
+}
+
+/* The seed takes its 10 % once, from the RAM at boot: a restart after the
+ * guest was ballooned down keeps that base (the boot's first MemTotal, kept
+ * in /run), where it would otherwise shrink with the guest. */
+static void test_restart_keeps_boot_reserve(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t;
+        uint64_t base;
+
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.reserved_mb, 45); /* 115293 pages / 10 >> 8 */
+        assert_int_equal(runstate_base_read(w->root_fd, &base), 0);
+        assert_int_equal(base, 461172);
+        manager_free(w->m);
+        w->m = NULL;
+
+        /* ballooned down, then restarted (an upgrade, Restart=on-failure) */
+        put(w, "proc/meminfo", "MemTotal:         300000 kB\nCommitted_AS:       5128 kB\n");
+        put(w, BALLOON "/info/current_kb", "362000\n");
+        put(w, BALLOON "/target_kb", "362000\n");
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.reserved_mb, 45);
+        manager_free(w->m);
+        w->m = NULL;
+
+        /* a new boot (an empty /run) takes what it finds: 75000 pages / 10 >> 8 */
+        assert_int_equal(unlinkat(w->root_fd, "run/selfballoond/reserve-base", 0), 0);
+        assert_int_equal(unlinkat(w->root_fd, "run/selfballoond/start-target", 0), 0);
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.reserved_mb, 29);
 }
 
 static void test_dry_run_writes_nothing(void **state)
@@ -510,7 +555,7 @@ static void test_dry_run_writes_nothing(void **state)
         assert_int_equal(tick(w, &t), 0);
         assert_int_equal(t.decision.target_kb, 473756);
         assert_int_equal(t.written_kb, 0);
-        assert_string_equal(t.status, "dry-run");
+        assert_string_equal(manager_status(w->m), "dry-run");
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
         assert_int_equal(fstatat(w->root_fd, "run/selfballoond/start-target", &st, 0), -1);
 }
@@ -550,6 +595,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fast_path_raises_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fast_path_not_for_seed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_restart_keeps_boot_reserve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_helper_shrink_that_hangs_is_interrupted,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timed_out_shrink_not_retried_at_same_count,
