@@ -2,8 +2,8 @@
 /*
  * The daemon: one sd-event loop around a started manager. Its sources are
  * the tick timer, the xenstore watch fd, SIGTERM/SIGINT (restore, stop),
- * SIGHUP (reload, bracketed by RELOADING=1 / READY=1) and the fast path's
- * pressure trigger and follow-up looks. It speaks the sd_notify protocol
+ * SIGHUP (reload, bracketed by RELOADING=1 / READY=1) and the watch's looks
+ * between ticks. It speaks the sd_notify protocol
  * (READY=1 after the first decision, STATUS= per tick) and leaves the
  * watchdog to sd-event.
  */

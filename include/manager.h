@@ -61,12 +61,14 @@ void manager_publish(struct manager *m, uint64_t now_usec, uint64_t wall_s);
 const char *manager_backend(const struct manager *m);
 const char *manager_status(const struct manager *m);
 
-/* The fast path (policy adaptive): whether the settings want it, and one
- * look between ticks on memory pressure. Raises the target at once when the
- * fast path asks for more; never lowers it. *ret_written_kb: what was
- * written, 0 for nothing. Returns 0 or -errno (readings or the write). */
-bool manager_has_fast_path(const struct manager *m);
-int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb);
+/* The watch: one look between ticks. Raises the target at once when the
+ * policy's arithmetic on fresh readings (or MemAvailable below the level)
+ * asks for more; never lowers it. *ret_written_kb: what was written, 0 for
+ * nothing. Returns 0 or -errno (readings or the write). */
+int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb);
+/* How long until the next look, from the last readings (tick or look), in
+ * ms of the manager's clock; 0: the watch is off. */
+uint64_t manager_watch_period_ms(const struct manager *m);
 
 /* The xenstore fd to poll for watch events, or -1; and the handler. */
 int manager_watch_fd(const struct manager *m);

@@ -14,7 +14,6 @@
 #include "exitcode.h"
 #include "log.h"
 #include "messages.h"
-#include "pressure.h"
 
 struct daemon {
         const struct daemon_options *opt;
@@ -23,11 +22,7 @@ struct daemon {
         sd_event *event;
         sd_event_source *tick, *watch;
         int watch_fd;
-        /* the fast path: a PSI trigger, and the looks that follow an event */
-        sd_event_source *pressure, *follow;
-        int pressure_fd;
-        uint64_t follow_until_usec;
-        int pressure_error; /* the last reason it could not be armed, logged once */
+        sd_event_source *look; /* the watch's next look between ticks */
         uint64_t tick_usec;
         uint64_t clock_interval_ms; /* --tick-ms: the interval at start sets the pace */
         bool ready;
@@ -105,119 +100,38 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-/* One look between ticks; errors are the next tick's to report. */
-static void fast_look(struct daemon *d)
+/* Schedules the watch's next look, unless the tick comes first (then the
+ * tick looks). The manager's period is on its clock: --tick-ms scales it. */
+static void schedule_look(struct daemon *d)
 {
+        uint64_t ms = manager_watch_period_ms(d->m), usec;
+
+        if (!d->look)
+                return;
+        usec = ms * 1000;
+        if (d->opt->tick_ms)
+                usec = usec * d->opt->tick_ms / d->clock_interval_ms;
+        if (ms == 0 || usec >= d->tick_usec) {
+                (void)sd_event_source_set_enabled(d->look, SD_EVENT_OFF);
+                return;
+        }
+        /* a tenth of slack: looks may batch with other wake-ups */
+        (void)sd_event_source_set_time_accuracy(d->look, usec / 10 ? usec / 10 : 1);
+        (void)rearm(d->look, usec);
+}
+
+/* One look between ticks; errors are the next tick's to report. No
+ * STATUS=: one datagram per regular tick is the e2e tests' tick clock. */
+static int on_look(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
         uint64_t written, t = now(d);
 
-        if (manager_fast(d->m, t, &written) == 0 && written)
+        if (manager_watch(d->m, t, &written) == 0 && written)
                 manager_publish(d->m, t, wall_s());
         sync_watch_source(d);
-}
-
-static int on_follow(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct daemon *d = userdata;
-
-        fast_look(d);
-        if (mono_usec() < d->follow_until_usec)
-                return rearm(s, PRESSURE_FOLLOW_EVERY_USEC);
+        schedule_look(d);
         return 0;
-}
-
-static void pressure_close(struct daemon *d)
-{
-        d->pressure = sd_event_source_disable_unref(d->pressure);
-        if (d->pressure_fd >= 0)
-                close(d->pressure_fd);
-        d->pressure_fd = -1;
-        if (d->follow)
-                (void)sd_event_source_set_enabled(d->follow, SD_EVENT_OFF);
-}
-
-static int on_pressure(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct daemon *d = userdata;
-
-        if (revents & (EPOLLERR | EPOLLHUP)) {
-                /* the trigger's owner (a cgroup) went away */
-                log_warning("the memory pressure trigger was closed by the kernel: deciding "
-                            "every interval only until the next reload");
-                pressure_close(d);
-                return 0;
-        }
-        fast_look(d);
-        /* a sudden allocation goes on after the event: keep looking a while */
-        d->follow_until_usec = mono_usec() + PRESSURE_FOLLOW_FOR_USEC;
-        if (d->follow)
-                (void)rearm(d->follow, PRESSURE_FOLLOW_EVERY_USEC);
-        return 0;
-}
-
-static void log_pressure_armed(uint32_t window)
-{
-        if (window == PRESSURE_WINDOW_US)
-                log_info("fast path: a memory pressure trigger (some %u us in %u us) on "
-                         "/proc/pressure/memory raises the target between ticks",
-                         PRESSURE_THRESHOLD_US, window);
-        else
-                log_warning("fast path: the kernel takes only a %u us window for the memory "
-                            "pressure trigger (no CAP_SYS_RESOURCE): sudden demand is seen up "
-                            "to %u s late",
-                            window, window / 1000000);
-}
-
-static void log_pressure_failed(struct daemon *d, int r)
-{
-        if (r != d->pressure_error)
-                log_warning("no fast path: cannot arm a memory pressure trigger on "
-                            "/proc/pressure/memory: %s%s; the policy decides every interval only",
-                            strerror(-r),
-                            r == -ENOENT ? " (the kernel has no PSI: Linux 5.2+ with "
-                                           "CONFIG_PSI, not booted with psi=0)"
-                            : r == -EPERM || r == -EACCES
-                                    ? " (before Linux 6.5 a trigger needs CAP_SYS_RESOURCE)"
-                            : r == -ENOTTY ? " (not the kernel's file: a test tree?)"
-                                           : "");
-        d->pressure_error = r;
-}
-
-/* Arms or drops the PSI trigger as the settings want; says once why the
- * fast path cannot run. */
-static void sync_fast_path(struct daemon *d)
-{
-        uint32_t window = 0;
-        int fd, r;
-
-        if (!manager_has_fast_path(d->m)) {
-                pressure_close(d);
-                d->pressure_error = 0;
-                return;
-        }
-        if (d->pressure)
-                return;
-        fd = pressure_trigger_open(d->opt->root_fd, PRESSURE_THRESHOLD_US, PRESSURE_WINDOW_US,
-                                   &window);
-        r = fd;
-        if (fd >= 0) {
-                r = sd_event_add_io(d->event, &d->pressure, fd, EPOLLPRI, on_pressure, d);
-                if (r < 0)
-                        close(fd);
-                else
-                        d->pressure_fd = fd;
-        }
-        if (r >= 0 && !d->follow)
-                r = sd_event_add_time_relative(d->event, &d->follow, CLOCK_MONOTONIC,
-                                               PRESSURE_FOLLOW_EVERY_USEC,
-                                               PRESSURE_FOLLOW_EVERY_USEC / 10, on_follow, d);
-        if (r >= 0) {
-                (void)sd_event_source_set_enabled(d->follow, SD_EVENT_OFF);
-                log_pressure_armed(window);
-                d->pressure_error = 0;
-                return;
-        }
-        pressure_close(d);
-        log_pressure_failed(d, r);
 }
 
 void daemon_status_text(const struct manager *m, int r, const struct tick_result *t, char *buf,
@@ -260,7 +174,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         daemon_status_text(d->m, r, &t, status, sizeof(status));
         /* one datagram per tick: the e2e tests' tick clock */
         (void)sd_notifyf(0, "STATUS=%s", status);
-        return rearm(s, d->tick_usec);
+        r = rearm(s, d->tick_usec);
+        schedule_look(d);
+        return r;
 }
 
 /* A twentieth of the tick of slack lets the kernel batch wake-ups; more
@@ -301,7 +217,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
                 manager_reload(d->m, &cfg);
                 d->cfg = cfg;
                 set_intervals(d);
-                sync_fast_path(d);
+                schedule_look(d);
                 log_msg(LOG_INFO, SB_MESSAGE_RELOAD, "reloaded %s", d->opt->config_path);
         }
         notify_state(d, "READY=1");
@@ -349,6 +265,11 @@ static int add_sources(struct daemon *d)
                 /* the first tick at once: READY=1 means a decision was made */
                 r = sd_event_add_time_relative(d->event, &d->tick, CLOCK_MONOTONIC, 0,
                                                tick_slack(d), on_tick, d);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &d->look, CLOCK_MONOTONIC,
+                                               d->tick_usec, 0, on_look, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->look, SD_EVENT_OFF);
         return r;
 }
 
@@ -359,22 +280,19 @@ int daemon_run(struct manager *m, const struct sb_config *cfg, const struct daem
                 .cfg = *cfg,
                 .m = m,
                 .watch_fd = -1,
-                .pressure_fd = -1,
                 .clock_interval_ms = cfg->settings.interval_s * 1000ULL,
         };
         int r = add_sources(&d);
 
         if (r >= 0) {
                 sync_watch_source(&d);
-                sync_fast_path(&d);
                 r = sd_event_loop(d.event);
         }
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
         sd_event_source_disable_unref(d.watch);
         sd_event_source_disable_unref(d.tick);
-        pressure_close(&d);
-        sd_event_source_disable_unref(d.follow);
+        sd_event_source_disable_unref(d.look);
         sd_event_unref(d.event);
         return r < 0 ? EXIT_RUNTIME : r;
 }

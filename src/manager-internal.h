@@ -52,6 +52,7 @@ struct manager {
         bool have_last;
         uint64_t last_target_kb;
         bool swap_checked;
+        uint64_t watch_period_ms; /* until the next look; 0: no watch */
         bool base_recorded; /* the reserve's base is in /run for this boot */
         struct toolstack_report report; /* what manager_publish() sends */
 };

@@ -72,7 +72,7 @@ static int observe_totalreserve(struct manager *m, uint64_t now_usec)
 }
 
 /* The readings of one tick. */
-static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *o,
+static int observe(struct manager *m, uint64_t now_usec, bool tick, struct sb_observation *o,
                    struct meminfo *mi, uint64_t *ret_balloon_target_kb, const char **ret_what)
 {
         int r;
@@ -110,7 +110,9 @@ static int observe(struct manager *m, uint64_t now_usec, struct sb_observation *
         /* static-max below what the guest has would make no sense */
         if (o->max_kb < o->balloon_current_kb)
                 o->max_kb = o->balloon_current_kb;
-        observe_frontswap(m, o);
+        /* the frontswap count is the regular tick's: a look stays cheap */
+        if (tick)
+                observe_frontswap(m, o);
         return 0;
 }
 
@@ -154,7 +156,7 @@ static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_
 }
 
 static void log_decision(struct manager *m, const struct sb_observation *o,
-                         const struct sb_decision *d, uint64_t target_kb, bool fast)
+                         const struct sb_decision *d, uint64_t target_kb, bool watch)
 {
         enum { N_NUM = 12 };
         struct log_field f[N_NUM + 2] = {
@@ -175,10 +177,10 @@ static void log_decision(struct manager *m, const struct sb_observation *o,
                 snprintf(f[i].value, sizeof(f[i].value), "%" PRIu64, v[i]);
         snprintf(f[N_NUM].value, sizeof(f[N_NUM].value), "%s",
                  m->opt.dry_run ? "none" : toolstack_backend(m->ts));
-        snprintf(f[N_NUM + 1].value, sizeof(f[N_NUM + 1].value), "%s", fast ? "fast" : "tick");
-        if (fast)
+        snprintf(f[N_NUM + 1].value, sizeof(f[N_NUM + 1].value), "%s", watch ? "watch" : "tick");
+        if (watch)
                 log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, N_NUM + 2,
-                           "%smemory pressure: target %" PRIu64 " kB at once (goal %" PRIu64
+                           "%ssudden demand: target %" PRIu64 " kB at once (goal %" PRIu64
                            " kB, MemAvailable %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
                            m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb,
                            o->mem_available_kb, o->committed_as_kb);
@@ -219,6 +221,13 @@ static void record_reserve_base(struct manager *m)
         m->base_recorded = true;
 }
 
+static void note_watch_period(struct manager *m, const struct sb_observation *o)
+{
+        m->watch_period_ms = m->cfg.settings.enabled && m->cfg.settings.watch
+                                     ? policy_watch_period_ms(&m->cfg.settings, o)
+                                     : 0;
+}
+
 static const char *status_of(const struct manager *m)
 {
         if (m->opt.dry_run)
@@ -251,7 +260,7 @@ static void recheck_before_shrink(struct manager *m, uint64_t now_usec, bool pro
         const char *what;
         uint64_t t2;
 
-        if (observe(m, now_usec, &o2, &mi, balloon_target_kb, &what) == 0 &&
+        if (observe(m, now_usec, true, &o2, &mi, balloon_target_kb, &what) == 0 &&
             policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
             clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > *target_kb) {
                 *target_kb = t2;
@@ -291,10 +300,10 @@ static uint64_t act_balloon(struct manager *m, uint64_t target_kb, uint64_t ball
 
 /* The target that stands: logged when it changed, published next. */
 static void note_target(struct manager *m, const struct sb_observation *o,
-                        const struct sb_decision *d, uint64_t target_kb, bool fast)
+                        const struct sb_decision *d, uint64_t target_kb, bool watch)
 {
         if (!m->have_last || target_kb != m->last_target_kb)
-                log_decision(m, o, d, target_kb, fast);
+                log_decision(m, o, d, target_kb, watch);
         m->have_last = true;
         m->last_target_kb = target_kb;
         m->report.has_target = true;
@@ -307,7 +316,7 @@ static int observe_tick(struct manager *m, uint64_t now_usec, struct sb_observat
 {
         struct meminfo mi;
         const char *what;
-        int r = observe(m, now_usec, o, &mi, ret_balloon_target_kb, &what);
+        int r = observe(m, now_usec, true, o, &mi, ret_balloon_target_kb, &what);
 
         if (r < 0) {
                 on_read_failure(m, r, what, now_usec);
@@ -334,6 +343,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         r = observe_tick(m, now_usec, &o, &balloon_target_kb);
         if (r < 0)
                 return r;
+        note_watch_period(m, &o);
         r = policy_decide(&m->cfg.settings, &m->policy, &o, m->opt.page_size, &d);
         if (r < 0)
                 return r;
@@ -379,19 +389,18 @@ const char *manager_status(const struct manager *m)
         return status_of(m);
 }
 
-bool manager_has_fast_path(const struct manager *m)
+uint64_t manager_watch_period_ms(const struct manager *m)
 {
-        return m->cfg.settings.enabled && policy_has_fast_path(m->cfg.settings.policy);
+        return m->watch_period_ms;
 }
 
 /*
- * Between ticks, on memory pressure: look again and raise the target at
- * once if the fast path asks for more than the balloon has been told. It
- * never lowers anything and leaves the tick's state (stall counting,
- * frontswap, the reading-failure streak) alone: the next tick decides as
- * usual.
+ * Between ticks: look again and raise the target at once if the watch asks
+ * for more than the balloon has been told. It never lowers anything and
+ * leaves the tick's state (stall counting, frontswap, the reading-failure
+ * streak) alone: the next tick decides as usual.
  */
-int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
+int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
 {
         struct sb_observation o;
         struct sb_decision d;
@@ -401,14 +410,15 @@ int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
         int r;
 
         *ret_written_kb = 0;
-        if (!manager_has_fast_path(m))
+        if (!m->cfg.settings.enabled || !m->cfg.settings.watch)
                 return 0;
-        r = observe(m, now_usec, &o, &mi, &balloon_target_kb, &what);
+        r = observe(m, now_usec, false, &o, &mi, &balloon_target_kb, &what);
         if (r < 0)
                 return r; /* the next tick reports it */
-        r = policy_decide_fast(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
-                               balloon_target_kb, &d);
-        if (r < 0 || !d.balloon)
+        note_watch_period(m, &o);
+        r = policy_decide_watch(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
+                                balloon_target_kb, &d);
+        if (r < 0 || !d.balloon || !d.watch_raise)
                 return r;
         if (!clamp_target(m, &d, o.balloon_current_kb, false, &target_kb) ||
             target_kb <= balloon_target_kb)
@@ -418,7 +428,7 @@ int manager_fast(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
                 if (r < 0) {
                         if (r != -ESTALE)
                                 log_msg(LOG_ERR, SB_MESSAGE_WRITE_FAILED,
-                                        "memory pressure: cannot set the balloon target to "
+                                        "sudden demand: cannot set the balloon target to "
                                         "%" PRIu64 " kB: %s",
                                         target_kb, strerror(-r));
                         return r;

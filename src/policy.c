@@ -73,6 +73,10 @@ void policy_settings_default(struct sb_settings *ret)
                 .frontswap_selfshrink = true,
                 .frontswap_hysteresis = 20,
                 .frontswap_inertia = 3,
+                .watch = true,
+                .watch_rate_mb_s = SB_WATCH_RATE_DEFAULT,
+                .watch_min_ms = SB_WATCH_MIN_MS_DEFAULT,
+                .watch_low_mb = SB_WATCH_LOW_MB_DEFAULT,
         };
 }
 
@@ -81,11 +85,6 @@ struct sb_reserve policy_default_reserve(enum sb_policy p)
         if (p == SB_POLICY_ADAPTIVE)
                 return (struct sb_reserve){ .percent = false, .value = SB_ADAPTIVE_RESERVE_MB };
         return (struct sb_reserve){ .percent = true, .value = 10 };
-}
-
-bool policy_has_fast_path(enum sb_policy p)
-{
-        return p == SB_POLICY_ADAPTIVE;
 }
 
 void policy_state_init(struct sb_policy_state *ret)
@@ -110,7 +109,10 @@ int policy_validate(const struct sb_settings *s, uint64_t page_size)
             !in_range(s->up_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
             !in_range(s->frontswap_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
             !in_range(s->frontswap_inertia, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
-            s->min_usable_mb > SB_MB_MAX)
+            s->min_usable_mb > SB_MB_MAX ||
+            !in_range(s->watch_rate_mb_s, SB_WATCH_RATE_MIN, SB_WATCH_RATE_MAX) ||
+            !in_range(s->watch_min_ms, SB_WATCH_MIN_MS_MIN, SB_WATCH_MIN_MS_MAX) ||
+            s->watch_low_mb > SB_MB_MAX)
                 return -EINVAL;
         if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX : s->reserve.value > SB_MB_MAX)
                 return -EINVAL;
@@ -256,13 +258,13 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
         return 0;
 }
 
-int policy_decide_fast(const struct sb_settings *s, const struct sb_policy_state *state,
-                       const struct sb_observation *obs, uint64_t page_size,
-                       uint64_t last_target_kb, struct sb_decision *ret)
+int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_state *state,
+                        const struct sb_observation *obs, uint64_t page_size,
+                        uint64_t balloon_target_kb, struct sb_decision *ret)
 {
         struct sb_settings up = *s;
         struct sb_decision d = { 0 };
-        uint64_t first, room, avail, max_p, t;
+        uint64_t first, low, avail, t;
         unsigned shift;
 
         if (policy_validate(s, page_size) < 0 || page_shift_of(page_size, &shift) < 0)
@@ -271,33 +273,50 @@ int policy_decide_fast(const struct sb_settings *s, const struct sb_policy_state
         first = state->started ? state->first_totalram_pages
                                : kb_to_pages(obs->mem_total_kb, shift);
         d.reserved_mb = policy_reserved_mb(&s->reserve, first, shift);
-        if (!s->enabled || !policy_has_fast_path(s->policy)) {
+        if (!s->enabled || !s->watch) {
                 *ret = d;
                 return 0;
         }
 
+        /* the policy's own arithmetic on the fresh readings, without the
+         * hysteresis that would only slow a raise down */
         up.up_hysteresis = 1;
         balloon_decide(&up, d.reserved_mb, obs, s->frontswap_selfshrink && obs->has_frontswap,
                        shift, &d);
 
-        /* room: MemAvailable raised to SB_FAST_ROOM_MB by growing the balloon */
-        max_p = kb_to_pages(obs->max_kb, shift);
-        avail = obs->has_mem_available ? kb_to_pages(obs->mem_available_kb, shift) : 0;
-        room = sub_floor0(mb_to_pages(SB_FAST_ROOM_MB, shift), avail);
-        t = add_sat(kb_to_pages(obs->balloon_current_kb, shift), room);
-        if (room > 0 && t > d.target_pages)
-                d.target_pages = t;
-        t = kb_to_pages(last_target_kb, shift);
-        if (t > d.target_pages)
-                d.target_pages = t;
-        if (d.target_pages > max_p)
-                d.target_pages = max_p;
+        /* below the level, grow by what is missing of it at once */
+        low = mb_to_pages(s->watch_low_mb, shift);
+        avail = kb_to_pages(obs->mem_available_kb, shift);
+        if (obs->has_mem_available && avail < low) {
+                t = add_sat(kb_to_pages(balloon_target_kb, shift), low - avail);
+                if (t > d.target_pages)
+                        d.target_pages = t;
+        }
+        if (d.target_pages > kb_to_pages(obs->max_kb, shift))
+                d.target_pages = kb_to_pages(obs->max_kb, shift);
         d.target_kb = pages_to_kb(d.target_pages, shift);
-        /* never below what the caller already asked for, even off a page boundary */
-        if (d.target_kb < last_target_kb && last_target_kb <= obs->max_kb)
-                d.target_kb = last_target_kb;
+        /* raise only: never below what the balloon was already told */
+        d.watch_raise = d.target_kb > balloon_target_kb;
+        if (!d.watch_raise)
+                d.target_kb = balloon_target_kb;
         *ret = d;
         return 0;
+}
+
+uint64_t policy_watch_period_ms(const struct sb_settings *s, const struct sb_observation *obs)
+{
+        uint64_t low_kb = s->watch_low_mb * 1024, headroom_kb, ms, max_ms;
+
+        max_ms = (uint64_t)s->interval_s * 1000;
+        if (!obs->has_mem_available)
+                return s->watch_min_ms < max_ms ? s->watch_min_ms : max_ms;
+        /* the fastest allocator the operator expects eats the headroom
+         * above the level in this long: look again before it is gone */
+        headroom_kb = obs->mem_available_kb > low_kb ? obs->mem_available_kb - low_kb : 0;
+        ms = headroom_kb * 1000 / ((uint64_t)s->watch_rate_mb_s * 1024);
+        if (ms < s->watch_min_ms)
+                ms = s->watch_min_ms;
+        return ms < max_ms ? ms : max_ms;
 }
 
 void policy_settings_changed(const struct sb_settings *old_s, const struct sb_settings *new_s,

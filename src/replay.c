@@ -205,7 +205,7 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
         struct replay_header h;
         struct sb_policy_state st;
         char msg[256];
-        bool have_tick = false, fast_path = policy_has_fast_path(s->policy);
+        bool have_tick = false;
         uint64_t tick_us = 0, last_target_kb = 0;
 
         policy_state_init(&st);
@@ -233,9 +233,12 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                         snprintf(errbuf, errlen, "%s:%lu: %s", name, lineno, msg);
                         return -EINVAL;
                 }
-                if (fast_path && r.has_t && have_tick && r.t_us >= tick_us &&
+                /* a line less than an interval after the last regular one is
+                 * a look of the watch, as in the daemon */
+                if (s->watch && r.has_t && have_tick && r.t_us >= tick_us &&
                     r.t_us - tick_us < (uint64_t)s->interval_s * 1000000) {
-                        if (policy_decide_fast(s, &st, &r.obs, page_size, last_target_kb, &d) < 0)
+                        if (policy_decide_watch(s, &st, &r.obs, page_size, last_target_kb, &d) <
+                            0)
                                 goto rejected;
                 } else {
                         if (policy_decide(s, &st, &r.obs, page_size, &d) < 0)

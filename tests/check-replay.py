@@ -80,27 +80,39 @@ check("adaptive: goal counts SUnreclaim + KernelStack + PageTables, 12 MB cushio
       rc == 0 and out.splitlines()[1] == ",%d,%d,%d,-1" % (118164 * 4, 12027 * 4, 32074 * 4),
       out + err)
 
-# the fast path: a line less than `interval` (5 s) after the last regular tick
-# is judged by policy_decide_fast(): raise only, room for 64 MB available
+# the watch: a line less than `interval` (5 s) after the last regular tick is
+# a look of the watch (policy_decide_watch()): the policy's arithmetic without
+# up_hysteresis, or the last target + what MemAvailable lacks of watch_low_mb
+# (16 MB = 4096 pages), whichever is larger; never lower than the last target
 A = "t_s," + H + K + ",mem_available_kb\n"
 rows = ["0,%s,20000,3000,2000,90000" % ROW,
         "1.5,461172,136200,5692,786432,524288,20000,3000,2000,4000",  # a malloc, little left
         "4.999999,%s,20000,3000,2000,90000" % ROW,                       # calm again: no lowering
         "5.0,%s,20000,3000,2000,90000" % ROW]                            # a regular tick
+
+
+def targets(out):
+    return [int(l.split(",")[1]) for l in out.splitlines()[1:]]
+
+
 rc, out, err = replay(A + "\n".join(rows) + "\n", "--config", conf)
-lines = [l.split(",") for l in out.splitlines()[1:]]
-ok = rc == 0 and len(lines) == 4
-if ok:
-    t0, t1, t2, t3 = (int(l[1]) for l in lines)
-    # 1.5: goal = (136200+25000) kB = 40300 pages + 1423 + 3072 = 44795 pages: tgt = goal (no
-    # hysteresis up), target = 44795 + 131072 - 115293 = 60574 pages; room: 524288 + 65536 - 4000
-    ok = (t0 == 118164 * 4 and t1 == max(60574 * 4, 524288 + 65536 - 4000) and t2 == t1 and
-          t3 == t0 and lines[1][4] == "-1")
-check("adaptive: lines between ticks take the fast path (raise only); t_s >= tick + interval is "
-      "a regular tick", ok, out + err)
+# adaptive at 1.5: goal = (136200 + 25000) kB = 40300 pages + 1423 + 3072 = 44795 pages, below
+# MemTotal (115293): tgt = 115293 - (115293 - 44795) / 8 = 106481, target = 106481 + 15779 =
+# 122260 pages; the level: 118164 + (4096 - 1000) = 121260 pages; the larger wins
+check("adaptive: lines between ticks are the watch's (raise only); t_s >= tick + interval is a "
+      "regular tick", rc == 0 and targets(out) == [118164 * 4, 122260 * 4, 122260 * 4, 118164 * 4]
+      and out.splitlines()[2].split(",")[4] == "-1", out + err)
 rc, out2, err = replay(A + "\n".join(rows) + "\n")
-check("seed: every line is a regular tick", rc == 0 and
-      len(set(l.split(",")[1] for l in out2.splitlines()[1:])) == 2, out2 + err)
+# seed at 1.5: goal = 34050 + 1423 + 45 MB (11520) = 46993 pages; tgt = 115293 - 68300 / 8 =
+# 106756, target 106756 + 15779 = 122535 pages; the level: 118439 + 3096 = 121535 pages
+check("seed: the watch evaluates the seed's arithmetic between ticks",
+      rc == 0 and targets(out2) == [118439 * 4, 122535 * 4, 122535 * 4, 118439 * 4], out2 + err)
+os.unlink(conf)
+conf = with_config("[selfballoon]\nwatch = no\n")
+rc, out3, err = replay(A + "\n".join(rows) + "\n", "--config", conf)
+# 1.5 as a tick: tgt as above (down hysteresis alike), but a regular tick: 4.999 lowers again
+check("watch = no: every line is a regular tick",
+      rc == 0 and targets(out3) == [118439 * 4, 122535 * 4, 118439 * 4, 118439 * 4], out3 + err)
 os.unlink(conf)
 
 # a config named but missing is an error; a bad one names file and line

@@ -31,36 +31,29 @@ static struct sim_policy *add_policy(const char *name)
 /* A policy is a named setting. A new core policy plugs in as one more
  * entry with .settings.policy set to its enum value; "default" follows
  * policy_settings_default(), so it moves with the core. */
-/* How fast the guest's PSI trigger reaches the daemon (the kernel polls
- * triggers every window/10 = 50 ms; the stall threshold is 10 ms), and the
- * free memory below which stalls start in the -wm variant. */
-static double psi_free_mb = 48, psi_latency_s = 0.1;
-
 static void policies_init(void)
 {
         struct sim_policy *p;
 
+        /* the kernel's: one decision per interval, no watch */
         p = add_policy("seed-0%");
         p->settings.policy = SB_POLICY_SEED;
         p->settings.reserve = (struct sb_reserve){ .percent = false, .value = 0 };
+        p->settings.watch = false;
         p = add_policy("seed-10%");
         p->settings.policy = SB_POLICY_SEED;
         p->settings.reserve = (struct sb_reserve){ .percent = true, .value = 10 };
+        p->settings.watch = false;
         add_policy("default");
 
-        /* the core's adaptive policy, its PSI trigger firing at the low
-         * watermark as the kernel's defaults make it */
+        /* the core's adaptive policy, with the watch like the default */
         p = add_policy("adaptive");
         p->settings.policy = SB_POLICY_ADAPTIVE;
         p->settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
-        p->psi_latency_s = psi_latency_s;
-        /* the same with stalls starting at psi_free_mb free (a raised low
-         * watermark: vm.watermark_scale_factor), which the kernel's
-         * defaults do not give */
-        p = add_policy("adaptive-wm");
-        *p = policies[n_policies - 2];
-        p->name = "adaptive-wm";
-        p->psi_free_mb = psi_free_mb;
+        /* the seed looking every second instead of watching */
+        p = add_policy("tick-1s");
+        p->settings.interval_s = 1;
+        p->settings.watch = false;
 }
 
 struct agg {
@@ -73,8 +66,7 @@ struct agg {
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
-                   "                       [--dt S] [--policies a,b,...] TRACE.csv...\n"
-                   "guest PSI: --psi-free MB (48: adaptive-wm), --psi-latency S (0.1)\n");
+                   "                       [--dt S] [--policies a,b,...] TRACE.csv...\n");
 }
 
 static bool wanted(const char *list, const char *name)
@@ -154,8 +146,6 @@ int main(int argc, char **argv)
                 { "phase", required_argument, NULL, 'f' },
                 { "dt", required_argument, NULL, 'd' },
                 { "policies", required_argument, NULL, 'P' },
-                { "psi-free", required_argument, NULL, 'F' },
-                { "psi-latency", required_argument, NULL, 'L' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -180,8 +170,6 @@ int main(int argc, char **argv)
                 case 'f': phase0 = atof(optarg); phases = 1; break;
                 case 'd': o.dt_s = atof(optarg); break;
                 case 'P': only = optarg; break;
-                case 'F': psi_free_mb = atof(optarg); break;
-                case 'L': psi_latency_s = atof(optarg); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }

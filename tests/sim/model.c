@@ -17,12 +17,9 @@
  *   unreclaimable kernel memory) exceeds MemTotal less the min watermark:
  *   with no swap and no clean page cache left, that is an OOM kill.
  * - The policy is the real core, policy_decide(), ticking every interval at
- *   the given phase. A policy's fast path models a PSI trigger: the
- *   kernel stalls (kswapd, direct reclaim) once free memory is below the low
- *   watermark, the trigger fires psi_latency_s later and then at most once
- *   per 500 ms window while the stall lasts; after each event the daemon
- *   re-reads /proc/meminfo every 100 ms for 2 s (a burst of wake-ups under
- *   pressure only) and raises the target again while free memory is low.
+ *   the given phase, and, with watch = yes, the watch: policy_decide_watch()
+ *   at the period policy_watch_period_ms() gives after each decision or look
+ *   (the daemon's schedule_look()), a look's write taking effect at once.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,9 +28,6 @@
 
 #define PAGE_KB 4ULL
 #define DMA_MANAGED_KB 15936ULL /* 3984 pages, as in tests/fixtures/domU-512 */
-#define PSI_WINDOW_S 0.5
-#define FOLLOW_S 2.0 /* re-check for this long after a PSI event */
-#define POLL_S 0.1
 #define EPS 1e-9
 
 static uint64_t isqrt(uint64_t x)
@@ -104,8 +98,8 @@ static double need_kb(const struct trace_point *tp)
 /* One decision of the real core; returns the balloon target to set. */
 static double decide(const struct trace *t, const struct sim_policy *p,
                      const struct guest_model *g, struct sb_policy_state *st,
-                     const struct trace_point *tp, double current, double target, bool fast,
-                     struct sim_metrics *m)
+                     const struct trace_point *tp, double current, double target, bool look,
+                     double *ret_period_s, struct sim_metrics *m)
 {
         double mem_total = current - (double)t->kernel_offset_kb;
         double avail = mem_total - need_kb(tp) - (double)g->wmark_low_kb;
@@ -125,7 +119,11 @@ static double decide(const struct trace *t, const struct sim_policy *p,
         double tk;
         int r;
 
-        r = fast ? policy_decide_fast(&p->settings, st, &obs, PAGE_KB * 1024, (uint64_t)target, &d)
+        *ret_period_s = p->settings.watch && p->settings.enabled
+                                ? (double)policy_watch_period_ms(&p->settings, &obs) / 1000
+                                : 0;
+        r = look ? policy_decide_watch(&p->settings, st, &obs, PAGE_KB * 1024, (uint64_t)target,
+                                       &d)
                  : policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d);
         if (r < 0 || !d.balloon)
                 return target;
@@ -133,7 +131,7 @@ static double decide(const struct trace *t, const struct sim_policy *p,
             d.tgt_pages < d.floor_pages)
                 m->violations++;
         tk = (double)d.target_kb;
-        if (fast && tk < target) /* the core never lowers on the fast path */
+        if (look && tk < target) /* the watch never lowers */
                 m->violations++;
         return tk;
 }
@@ -148,56 +146,36 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         double current = (double)t->boot_kb, target = current;
         double offset = (double)t->kernel_offset_kb, interval = p->settings.interval_s;
         double next_tick = fmod(o->phase_s, interval), step_kb = o->speed_mb_s * 1024 * o->dt_s;
-        double psi_free, stall_since = -1, next_fire = 0, held = 0;
-        double follow_until = -1, next_poll = 0;
+        double held = 0, period = 0, next_look = -1;
         double rec[SIM_MAX_SPIKES] = { 0 };
         bool was_short = false;
 
         if (steps == 0 || o->dt_s <= 0 || interval <= 0)
                 return -EINVAL;
         model_init(t, &g);
-        psi_free = p->psi_free_mb > 0 ? p->psi_free_mb * 1024 : (double)g.wmark_low_kb;
         policy_state_init(&st);
         for (size_t i = 0; i < steps; i++) {
                 double now = (double)i * o->dt_s, later = now + o->dt_s;
                 double need, want, sh;
                 struct trace_point tp;
-                bool regular, fast = false;
+                bool regular, look;
 
                 trace_at(t, now, &tp);
                 need = need_kb(&tp);
                 regular = now + EPS >= next_tick;
-                if (policy_has_fast_path(p->settings.policy)) {
-                        bool low = current - offset - need < psi_free;
-
-                        if (low && stall_since < 0) {
-                                stall_since = now;
-                                next_fire = fmax(next_fire, now + p->psi_latency_s);
-                        } else if (!low) {
-                                stall_since = -1;
-                        }
-                        if (low && now + EPS >= next_fire) {
-                                /* the trigger: once per window at most */
-                                fast = true;
-                                next_fire = now + PSI_WINDOW_S;
-                                follow_until = now + FOLLOW_S;
-                                next_poll = now + POLL_S;
-                        } else if (now < follow_until && now + EPS >= next_poll) {
-                                /* after an event, look again every POLL_S for a while:
-                                 * wake-ups under pressure only, never when idle */
-                                m.polls++;
-                                fast = low;
-                                next_poll = now + POLL_S;
-                        }
-                }
+                look = !regular && next_look >= 0 && now + EPS >= next_look;
                 if (regular) {
-                        target = decide(t, p, &g, &st, &tp, current, target, false, &m);
+                        target = decide(t, p, &g, &st, &tp, current, target, false, &period, &m);
                         next_tick += interval;
                         m.ticks++;
-                } else if (fast) {
-                        target = decide(t, p, &g, &st, &tp, current, target, true, &m);
+                } else if (look) {
+                        target = decide(t, p, &g, &st, &tp, current, target, true, &period, &m);
                         m.fast_ticks++;
                 }
+                /* the next look, unless the tick comes first */
+                if (regular || look)
+                        next_look = period > 0 && now + period < next_tick - EPS ? now + period
+                                                                                : -1;
 
                 want = target < (double)t->cap_kb ? target : (double)t->cap_kb;
                 if (want > current) {

@@ -55,8 +55,6 @@ void model_init(const struct trace *t, struct guest_model *ret);
 struct sim_policy {
         const char *name;
         struct sb_settings settings;
-        double psi_free_mb;     /* stalls (so PSI) start below this much free; 0: low watermark */
-        double psi_latency_s;   /* from the first stall to the daemon's write */
 };
 
 struct sim_options {

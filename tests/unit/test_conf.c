@@ -30,7 +30,7 @@
 #define ACC_LINE "[section], key = value, or a comment line starting with ';' or '#'"
 #define ACC_SECTIONS "[selfballoon], [frontswap]"
 #define KEYS_SB "enabled, interval, down_hysteresis, up_hysteresis, min_usable_mb, reserved_mb, " \
-                "policy, backend"
+                "policy, backend, watch, watch_rate_mb_s, watch_min_ms, watch_low_mb"
 #define KEYS_FS "selfshrink, hysteresis, inertia, helper_dir"
 #define HASH " ('#' does not start a comment here, only ' ;' does)"
 
@@ -466,6 +466,10 @@ static void test_print(void **unused)
         c.settings.frontswap_selfshrink = false;
         c.settings.frontswap_hysteresis = 1;
         c.settings.frontswap_inertia = 99;
+        c.settings.watch = false;
+        c.settings.watch_rate_mb_s = SB_WATCH_RATE_MAX;
+        c.settings.watch_min_ms = SB_WATCH_MIN_MS_MIN;
+        c.settings.watch_low_mb = 0;
         snprintf(c.helper_dir, sizeof(c.helper_dir), "/run/x:y=z;w#v");
         check_round_trip(&c);
         c.settings.reserve = (struct sb_reserve){ .percent = true, .value = 0 };

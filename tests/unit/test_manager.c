@@ -173,53 +173,61 @@ static void set_meminfo(struct world *w, const char *key, uint64_t kb)
         put(w, "proc/meminfo", out);
 }
 
-/* policy = adaptive: goal = Committed_AS 5128 + SUnreclaim 5412 + KernelStack
- * 784 + PageTables 68 = 11392 kB (2848 pages) + 1423 + 12 MB (3072) = 7343;
- * tgt = 115293 - (115293 - 7343) / 8 = 101800; target = 101800 + 131072 -
- * 115293 = 117579 pages = 470316 kB. Between ticks the fast path only ever
- * raises: a sudden Committed_AS with little available asks for max at once. */
-static void test_fast_path_raises_only(void **state)
+/* The watch (on by default, policy seed): between ticks it only ever
+ * raises. The fixture's first tick writes 473756 kB (see above). A 490 MB
+ * malloc: goal = 500000 + 5692 + 46080 kB = 137943 pages, above MemTotal, so
+ * the target is goal + offset (131072 - 115293 pages), beyond static-max:
+ * 524288 kB at once. MemAvailable 3000 kB with nothing else: the target plus
+ * what is missing of the 16 MB level (4096 - 750 pages). */
+static void test_watch_raises_only(void **state)
 {
         struct world *w = *state;
         struct tick_result t;
         uint64_t written;
 
-        w->cfg.settings.policy = SB_POLICY_ADAPTIVE;
-        w->cfg.settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
         start(w);
-        assert_true(manager_has_fast_path(w->m));
         assert_int_equal(tick(w, &t), 0);
-        assert_int_equal(t.written_kb, 470316);
-        /* no pressure to speak of: the fast path finds nothing to raise */
-        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(t.written_kb, 473756);
+        assert_true(manager_watch_period_ms(w->m) >= 100);
+        assert_true(manager_watch_period_ms(w->m) <= 5000);
+        /* nothing to raise */
+        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
         assert_int_equal(written, 0);
         /* less demand between ticks: still nothing lowered */
         set_meminfo(w, "Committed_AS", 100);
-        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
         assert_int_equal(written, 0);
-        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 470316);
-        /* a 390 MB malloc and 3 MB available: up to static-max (524288) at once */
-        set_meminfo(w, "Committed_AS", 400000);
+        assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
+        /* little available: up by what is missing of the level */
         set_meminfo(w, "MemAvailable", 3000);
-        assert_int_equal(manager_fast(w->m, w->now + 2 * SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(written, 473756 + 13384);
+        assert_int_equal(manager_watch_period_ms(w->m), 100);
+        /* a 490 MB malloc: up to static-max (524288) at once */
+        set_meminfo(w, "Committed_AS", 500000);
+        assert_int_equal(manager_watch(w->m, w->now + 2 * SEC, &written), 0);
         assert_int_equal(written, 524288);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
-        /* the regular tick decides as usual afterwards (down, by hysteresis) */
+        /* the regular tick decides as usual afterwards */
+        set_meminfo(w, "Committed_AS", 5128);
+        set_meminfo(w, "MemAvailable", 300000);
         assert_int_equal(tick(w, &t), 0);
         assert_true(t.decision.target_kb < 524288);
 }
 
-static void test_fast_path_not_for_seed(void **state)
+/* watch = no: the kernel's behaviour, a decision per interval only. */
+static void test_watch_off(void **state)
 {
         struct world *w = *state;
         uint64_t written;
 
+        w->cfg.settings.watch = false;
         start(w);
-        assert_false(manager_has_fast_path(w->m));
         assert_int_equal(tick(w, NULL), 0);
-        set_meminfo(w, "Committed_AS", 400000);
+        assert_int_equal(manager_watch_period_ms(w->m), 0);
+        set_meminfo(w, "Committed_AS", 500000);
         set_meminfo(w, "MemAvailable", 3000);
-        assert_int_equal(manager_fast(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
         assert_int_equal(written, 0);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
 }
@@ -593,8 +601,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_growth_stall, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_fast_path_raises_only, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_fast_path_not_for_seed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_watch_raises_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_watch_off, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restart_keeps_boot_reserve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_helper_shrink_that_hangs_is_interrupted,
                                                 setup, teardown),

@@ -631,84 +631,122 @@ static void test_random_against_reference(void **unused)
         assert_true(adaptive_more > ticks / 2);
 }
 
-/* The fast path: only adaptive has one; it never lowers, makes room,
- * stops at max, and leaves the policy state alone. */
-static void test_fast_path(void **unused)
+/* The watch: the policy's arithmetic on fresh readings without
+ * up_hysteresis, and the MemAvailable level; raise only, at most static-max,
+ * the policy state untouched. By hand: MemTotal 140000 kB = 35000 pages, so
+ * the 10 % reserve is 3500 pages >> 8 = 13 MB (3328 pages); totalreserve
+ * 2425 pages; the balloon's offset is 51000 - 35000 = 16000 pages. */
+static void test_watch(void **unused)
 {
         struct sb_settings s;
-        struct sb_policy_state st, before;
+        struct sb_policy_state st, before, copy;
         struct sb_decision d, dt;
+        uint64_t bt;
         struct sb_observation o = {
                 .mem_total_kb = 140000, .committed_as_kb = 60000, .totalreserve_kb = 9700,
-                .max_kb = 1048576, .balloon_current_kb = 204000, .sunreclaim_kb = 12000,
-                .kernel_stack_kb = 2000, .page_tables_kb = 1500, .has_mem_available = true,
+                .max_kb = 1048576, .balloon_current_kb = 204000, .has_mem_available = true,
                 .mem_available_kb = 90000,
         };
 
         policy_settings_default(&s);
-        assert_false(policy_has_fast_path(SB_POLICY_SEED));
-        assert_true(policy_has_fast_path(SB_POLICY_ADAPTIVE));
+        assert_true(s.watch);
         policy_state_init(&st);
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
-        assert_false(d.balloon); /* the seed has none */
-
-        s.policy = SB_POLICY_ADAPTIVE;
-        s.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
-        assert_false(s.reserve.percent);
-        assert_int_equal(s.reserve.value, SB_ADAPTIVE_RESERVE_MB);
         assert_int_equal(policy_decide(&s, &st, &o, 4096, &dt), 0);
+        assert_int_equal(dt.reserved_mb, 13);
+        /* at the floor: 2425 + 25344 + (262144 - 2425 - 25344) / 32 pages,
+         * plus the offset */
+        assert_int_equal(dt.target_kb, (35093 + 16000) * 4);
+        bt = dt.target_kb;
         before = st;
 
-        /* plenty available: the regular arithmetic without upward hysteresis */
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        /* plenty available, the goal below MemTotal: no raise */
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
         assert_true(d.balloon);
+        assert_false(d.watch_raise);
+        assert_int_equal(d.target_kb, bt);
         assert_int_equal(d.goal_kb, dt.goal_kb);
-        assert_int_equal(d.target_kb, dt.target_kb);
-        assert_memory_equal(&st, &before, sizeof(st));
-        /* shrinking, plenty available: the fast path does not stop the shrink */
-        {
-                struct sb_observation big = o;
-                struct sb_policy_state st2;
 
-                big.mem_total_kb = 400000;
-                big.balloon_current_kb = 464000;
-                big.mem_available_kb = 300000;
-                policy_state_init(&st2);
-                assert_int_equal(policy_decide(&s, &st2, &big, 4096, &dt), 0);
-                assert_true(dt.target_kb < big.balloon_current_kb);
-                assert_int_equal(policy_decide_fast(&s, &st2, &big, 4096, 0, &d), 0);
-                assert_int_equal(d.target_kb, dt.target_kb);
-        }
-        /* never below what was asked already */
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 500000, &d), 0);
-        assert_int_equal(d.target_kb, 500000);
-        /* little available: room for SB_FAST_ROOM_MB */
-        o.mem_available_kb = 4000;
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
-        assert_int_equal(d.target_kb, 204000 + SB_FAST_ROOM_MB * 1024 - 4000);
-        /* unknown MemAvailable counts as none */
-        o.has_mem_available = false;
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
-        assert_int_equal(d.target_kb, 204000 + SB_FAST_ROOM_MB * 1024);
-        /* a malloc: Committed_AS jumps, the target follows at once, up_hysteresis or not */
-        s.up_hysteresis = 4;
-        o.has_mem_available = true;
-        o.mem_available_kb = 90000;
+        /* a malloc of 128 MiB: Committed_AS jumps, the target follows at
+         * once: goal 191072 + 9700 + 13312 kB, plus the offset */
         o.committed_as_kb = 60000 + 131072;
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
-        assert_int_equal(d.goal_kb, 60000 + 131072 + 12000 + 2000 + 1500 + 9700 + 12 * 1024);
-        assert_int_equal(d.target_kb, d.goal_kb + (204000 - 140000));
-        /* at static-max it stops */
+        s.up_hysteresis = 4; /* does not slow the watch */
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 204000, &d), 0);
+        assert_true(d.watch_raise);
+        assert_int_equal(d.goal_kb, 214084);
+        assert_int_equal(d.target_kb, 214084 + 64000);
+        /* with up_hysteresis 1 that is the seed's own tick, page for page */
+        s.up_hysteresis = 1;
+        copy = st;
+        assert_int_equal(policy_decide(&s, &copy, &o, 4096, &dt), 0);
+        assert_int_equal(d.target_kb, dt.target_kb);
+        /* already there: nothing to raise */
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 278084, &d), 0);
+        assert_false(d.watch_raise);
+        assert_int_equal(d.target_kb, 278084);
+
+        /* MemAvailable 4000 kB, below the 16 MB level: the balloon's target
+         * plus what is missing, 4096 - 1000 pages */
+        o.committed_as_kb = 60000;
+        o.mem_available_kb = 4000;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_true(d.watch_raise);
+        assert_int_equal(d.target_kb, bt + 12384);
+        /* ... and not without MemAvailable */
+        o.has_mem_available = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.watch_raise);
+        o.has_mem_available = true;
+        /* level 0: no level trigger */
+        s.watch_low_mb = 0;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.watch_raise);
+        s.watch_low_mb = SB_WATCH_LOW_MB_DEFAULT;
+
+        /* static-max stops it */
         o.committed_as_kb = 4000000;
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 204000, &d), 0);
         assert_int_equal(d.target_kb, 1048576);
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 2000000, &d), 0);
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 1048576, &d), 0);
+        assert_false(d.watch_raise);
         assert_int_equal(d.target_kb, 1048576);
-        /* disabled: nothing */
+
+        /* off, or ballooning disabled: nothing */
+        s.watch = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 204000, &d), 0);
+        assert_false(d.balloon);
+        s.watch = true;
         s.enabled = false;
-        assert_int_equal(policy_decide_fast(&s, &st, &o, 4096, 0, &d), 0);
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 204000, &d), 0);
         assert_false(d.balloon);
         assert_memory_equal(&st, &before, sizeof(st));
+
+        /* adaptive counts kernel memory in the goal, the watch too */
+        s.enabled = true;
+        s.policy = SB_POLICY_ADAPTIVE;
+        s.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        o.committed_as_kb = 60000 + 131072;
+        o.sunreclaim_kb = 12000;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 204000, &d), 0);
+        assert_int_equal(d.goal_kb, 191072 + 12000 + 9700 + SB_ADAPTIVE_RESERVE_MB * 1024);
+}
+
+/* The period between looks: the headroom above the level at the rate. */
+static void test_watch_period(void **unused)
+{
+        struct sb_settings s;
+        struct sb_observation o = { .has_mem_available = true, .mem_available_kb = 90000 };
+
+        policy_settings_default(&s);
+        /* (90000 - 16384) kB at 128 MB/s */
+        assert_int_equal(policy_watch_period_ms(&s, &o), 73616 * 1000 / (128 * 1024));
+        o.mem_available_kb = 4000; /* below the level: as fast as allowed */
+        assert_int_equal(policy_watch_period_ms(&s, &o), 100);
+        o.mem_available_kb = 2000000; /* plenty: the tick is soon enough */
+        assert_int_equal(policy_watch_period_ms(&s, &o), 5000);
+        s.watch_rate_mb_s = 1000;
+        assert_int_equal(policy_watch_period_ms(&s, &o), (2000000 - 16384) * 1000 / 1024000);
+        o.has_mem_available = false;
+        assert_int_equal(policy_watch_period_ms(&s, &o), 100);
 }
 
 int main(void)
@@ -729,7 +767,8 @@ int main(void)
                 cmocka_unit_test(test_disabled),
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_random_against_reference),
-                cmocka_unit_test(test_fast_path),
+                cmocka_unit_test(test_watch),
+                cmocka_unit_test(test_watch_period),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
