@@ -80,6 +80,54 @@ enum {
 /* parse_argv()'s result when it has done all there was to do (--help). */
 #define PARSE_DONE 1
 
+/* One option: 0, PARSE_DONE, or -EINVAL (said on stderr). */
+static int parse_option(int c, const char *arg, struct options *o)
+{
+        switch (c) {
+        case 'c':
+                o->config = arg;
+                o->config_given = true;
+                return 0;
+        case OPT_REPLAY:
+                o->replay = arg;
+                return 0;
+        case OPT_PRINT_CONFIG:
+                o->print_config = true;
+                return 0;
+        case OPT_ONCE:
+                o->once = true;
+                return 0;
+        case OPT_DRY_RUN:
+                o->dry_run = true;
+                return 0;
+        case OPT_RESTORE:
+                o->restore = true;
+                return 0;
+        case OPT_LOG:
+                if (log_target_from_string(arg, &o->log) == 0)
+                        return 0;
+                fprintf(stderr, "selfballoond: --log takes console or journal, not '%s'\n", arg);
+                return -EINVAL;
+        case OPT_ROOT:
+                o->root = arg;
+                return 0;
+        case OPT_TICK_MS:
+                if (parse_u64(arg, &o->tick_ms) == 0 && o->tick_ms > 0 && o->tick_ms <= 3600000)
+                        return 0;
+                fprintf(stderr, "selfballoond: --tick-ms takes 1 to 3600000\n");
+                return -EINVAL;
+        case 'h':
+                usage(stdout);
+                return PARSE_DONE;
+        case OPT_VERSION:
+                printf("selfballoond " SB_VERSION "\n");
+                return PARSE_DONE;
+        default:
+                fprintf(stderr, "Try 'selfballoond --help'.\n");
+                return -EINVAL;
+        }
+}
+
 /* 0: run *o; PARSE_DONE; -EINVAL: bad usage, said on stderr. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
@@ -97,57 +145,13 @@ static int parse_argv(int argc, char **argv, struct options *o)
                 { "tick-ms", required_argument, NULL, OPT_TICK_MS },
                 { 0 },
         };
-        int c;
+        int c, r;
 
         *o = (struct options){ .config = SB_CONFIG_PATH };
         while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) >= 0) {
-                switch (c) {
-                case 'c':
-                        o->config = optarg;
-                        o->config_given = true;
-                        break;
-                case OPT_REPLAY:
-                        o->replay = optarg;
-                        break;
-                case OPT_PRINT_CONFIG:
-                        o->print_config = true;
-                        break;
-                case OPT_ONCE:
-                        o->once = true;
-                        break;
-                case OPT_DRY_RUN:
-                        o->dry_run = true;
-                        break;
-                case OPT_RESTORE:
-                        o->restore = true;
-                        break;
-                case OPT_LOG:
-                        if (log_target_from_string(optarg, &o->log) < 0) {
-                                fprintf(stderr, "selfballoond: --log takes console or journal, "
-                                                "not '%s'\n", optarg);
-                                return -EINVAL;
-                        }
-                        break;
-                case OPT_ROOT:
-                        o->root = optarg;
-                        break;
-                case OPT_TICK_MS:
-                        if (parse_u64(optarg, &o->tick_ms) < 0 || o->tick_ms == 0 ||
-                            o->tick_ms > 3600000) {
-                                fprintf(stderr, "selfballoond: --tick-ms takes 1 to 3600000\n");
-                                return -EINVAL;
-                        }
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return PARSE_DONE;
-                case OPT_VERSION:
-                        printf("selfballoond " SB_VERSION "\n");
-                        return PARSE_DONE;
-                default:
-                        fprintf(stderr, "Try 'selfballoond --help'.\n");
-                        return -EINVAL;
-                }
+                r = parse_option(c, optarg, o);
+                if (r != 0)
+                        return r;
         }
         if (optind < argc) {
                 fprintf(stderr, "selfballoond: unexpected argument '%s'\n", argv[optind]);

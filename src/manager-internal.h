@@ -57,6 +57,26 @@ struct manager {
         struct toolstack_report report; /* what manager_publish() sends */
 };
 
+/* manager.c, for its other files */
+int manager_observe(struct manager *m, uint64_t now_usec, bool tick, struct sb_observation *o,
+                    struct meminfo *mi, uint64_t *ret_balloon_target_kb, const char **ret_what);
+/* The decision limited by the toolstack and a stall; false when nothing may
+ * be written (the limits would go below the floor). */
+bool manager_clamp(struct manager *m, const struct sb_decision *d, uint64_t current_kb, bool probe,
+                   uint64_t *ret_kb);
+/* The target that stands: logged when it changed, published next. */
+void manager_note_target(struct manager *m, const struct sb_observation *o,
+                         const struct sb_decision *d, uint64_t target_kb, bool watch);
+const char *manager_status_of(const struct manager *m);
+
+/* manager-log.c: the journal */
+void manager_log_decision(struct manager *m, const struct sb_observation *o,
+                          const struct sb_decision *d, uint64_t target_kb, bool watch);
+void manager_log_start(struct manager *m, uint64_t sysfs_target_kb, uint64_t current_kb);
+
+/* manager-watch.c */
+void manager_note_watch_period(struct manager *m, const struct sb_observation *o);
+
 /* manager-stall.c: whether Xen lets the balloon grow */
 void stall_update(struct manager *m, uint64_t current_kb, uint64_t balloon_target_kb,
                   uint64_t wanted_kb, uint64_t now_usec);

@@ -72,7 +72,7 @@ static int observe_totalreserve(struct manager *m, uint64_t now_usec)
 }
 
 /* The readings of one tick. */
-static int observe(struct manager *m, uint64_t now_usec, bool tick, struct sb_observation *o,
+int manager_observe(struct manager *m, uint64_t now_usec, bool tick, struct sb_observation *o,
                    struct meminfo *mi, uint64_t *ret_balloon_target_kb, const char **ret_what)
 {
         int r;
@@ -142,7 +142,7 @@ static void on_read_failure(struct manager *m, int r, const char *what, uint64_t
 
 /* The decision, clamped by what the toolstack and Xen allow. Returns false
  * when nothing may be written (the clamps would go below the floor). */
-static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_t current_kb,
+bool manager_clamp(struct manager *m, const struct sb_decision *d, uint64_t current_kb,
                          bool probe, uint64_t *ret_kb)
 {
         uint64_t t = stall_limit(m, toolstack_limit(m->ts, d->target_kb), current_kb, probe);
@@ -153,43 +153,6 @@ static bool clamp_target(struct manager *m, const struct sb_decision *d, uint64_
         }
         *ret_kb = t;
         return true;
-}
-
-static void log_decision(struct manager *m, const struct sb_observation *o,
-                         const struct sb_decision *d, uint64_t target_kb, bool watch)
-{
-        enum { N_NUM = 12 };
-        struct log_field f[N_NUM + 2] = {
-                { "SELFBALLOON_TARGET_KB", "" },       { "SELFBALLOON_GOAL_KB", "" },
-                { "SELFBALLOON_FLOOR_KB", "" },        { "SELFBALLOON_MEMTOTAL_KB", "" },
-                { "SELFBALLOON_COMMITTED_AS_KB", "" }, { "SELFBALLOON_TOTALRESERVE_KB", "" },
-                { "SELFBALLOON_CURRENT_KB", "" },      { "SELFBALLOON_MAX_KB", "" },
-                { "SELFBALLOON_SUNRECLAIM_KB", "" },   { "SELFBALLOON_KERNEL_STACK_KB", "" },
-                { "SELFBALLOON_PAGE_TABLES_KB", "" },  { "SELFBALLOON_MEM_AVAILABLE_KB", "" },
-                { "SELFBALLOON_BACKEND", "" },         { "SELFBALLOON_PATH", "" },
-        };
-        const uint64_t v[N_NUM] = { target_kb,          d->goal_kb,         d->floor_kb,
-                                    o->mem_total_kb,    o->committed_as_kb, o->totalreserve_kb,
-                                    o->balloon_current_kb, o->max_kb,       o->sunreclaim_kb,
-                                    o->kernel_stack_kb, o->page_tables_kb,  o->mem_available_kb };
-
-        for (size_t i = 0; i < N_NUM; i++)
-                snprintf(f[i].value, sizeof(f[i].value), "%" PRIu64, v[i]);
-        snprintf(f[N_NUM].value, sizeof(f[N_NUM].value), "%s",
-                 m->opt.dry_run ? "none" : toolstack_backend(m->ts));
-        snprintf(f[N_NUM + 1].value, sizeof(f[N_NUM + 1].value), "%s", watch ? "watch" : "tick");
-        if (watch)
-                log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, N_NUM + 2,
-                           "%ssudden demand: target %" PRIu64 " kB at once (goal %" PRIu64
-                           " kB, MemAvailable %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
-                           m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb,
-                           o->mem_available_kb, o->committed_as_kb);
-        else
-                log_fields(LOG_INFO, SB_MESSAGE_DECISION, f, N_NUM + 2,
-                           "%starget %" PRIu64 " kB (goal %" PRIu64 " kB, floor %" PRIu64
-                           " kB, MemTotal %" PRIu64 " kB, Committed_AS %" PRIu64 " kB)",
-                           m->opt.dry_run ? "dry run: " : "", target_kb, d->goal_kb,
-                           d->floor_kb, o->mem_total_kb, o->committed_as_kb);
 }
 
 /* A restart in this boot takes the reserve from the boot's first MemTotal,
@@ -221,14 +184,7 @@ static void record_reserve_base(struct manager *m)
         m->base_recorded = true;
 }
 
-static void note_watch_period(struct manager *m, const struct sb_observation *o)
-{
-        m->watch_period_ms = m->cfg.settings.enabled && m->cfg.settings.watch
-                                     ? policy_watch_period_ms(&m->cfg.settings, o)
-                                     : 0;
-}
-
-static const char *status_of(const struct manager *m)
+const char *manager_status_of(const struct manager *m)
 {
         if (m->opt.dry_run)
                 return "dry-run";
@@ -260,9 +216,9 @@ static void recheck_before_shrink(struct manager *m, uint64_t now_usec, bool pro
         const char *what;
         uint64_t t2;
 
-        if (observe(m, now_usec, true, &o2, &mi, balloon_target_kb, &what) == 0 &&
+        if (manager_observe(m, now_usec, true, &o2, &mi, balloon_target_kb, &what) == 0 &&
             policy_decide(&m->cfg.settings, &copy, &o2, m->opt.page_size, &d2) == 0 &&
-            clamp_target(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > *target_kb) {
+            manager_clamp(m, &d2, o2.balloon_current_kb, probe, &t2) && t2 > *target_kb) {
                 *target_kb = t2;
                 *o = o2;
                 d->goal_kb = d2.goal_kb;
@@ -299,11 +255,11 @@ static uint64_t act_balloon(struct manager *m, uint64_t target_kb, uint64_t ball
 }
 
 /* The target that stands: logged when it changed, published next. */
-static void note_target(struct manager *m, const struct sb_observation *o,
+void manager_note_target(struct manager *m, const struct sb_observation *o,
                         const struct sb_decision *d, uint64_t target_kb, bool watch)
 {
         if (!m->have_last || target_kb != m->last_target_kb)
-                log_decision(m, o, d, target_kb, watch);
+                manager_log_decision(m, o, d, target_kb, watch);
         m->have_last = true;
         m->last_target_kb = target_kb;
         m->report.has_target = true;
@@ -316,7 +272,7 @@ static int observe_tick(struct manager *m, uint64_t now_usec, struct sb_observat
 {
         struct meminfo mi;
         const char *what;
-        int r = observe(m, now_usec, true, o, &mi, ret_balloon_target_kb, &what);
+        int r = manager_observe(m, now_usec, true, o, &mi, ret_balloon_target_kb, &what);
 
         if (r < 0) {
                 on_read_failure(m, r, what, now_usec);
@@ -343,7 +299,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         r = observe_tick(m, now_usec, &o, &balloon_target_kb);
         if (r < 0)
                 return r;
-        note_watch_period(m, &o);
+        manager_note_watch_period(m, &o);
         r = policy_decide(&m->cfg.settings, &m->policy, &o, m->opt.page_size, &d);
         if (r < 0)
                 return r;
@@ -356,7 +312,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 
         stall_update(m, o.balloon_current_kb, balloon_target_kb, d.target_kb, now_usec);
         probe = stall_probe_due(m, now_usec);
-        if (clamp_target(m, &d, o.balloon_current_kb, probe, &target_kb) &&
+        if (manager_clamp(m, &d, o.balloon_current_kb, probe, &target_kb) &&
             target_kb < balloon_target_kb)
                 recheck_before_shrink(m, now_usec, probe, &o, &d, &target_kb,
                                       &balloon_target_kb);
@@ -364,7 +320,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
                 target_kb = act_balloon(m, target_kb, balloon_target_kb, now_usec,
                                         &ret->written_kb);
         if (target_kb != 0)
-                note_target(m, &o, &d, target_kb, false);
+                manager_note_target(m, &o, &d, target_kb, false);
         ret->target_kb = target_kb;
         m->report.has_limits = true;
         m->report.goal_kb = d.goal_kb;
@@ -374,7 +330,7 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 
 void manager_publish(struct manager *m, uint64_t now_usec, uint64_t wall_s)
 {
-        m->report.status = status_of(m);
+        m->report.status = manager_status_of(m);
         m->report.policy = policy_to_string(m->cfg.settings.policy);
         toolstack_publish(m->ts, &m->report, now_usec, wall_s);
 }
@@ -386,82 +342,7 @@ const char *manager_backend(const struct manager *m)
 
 const char *manager_status(const struct manager *m)
 {
-        return status_of(m);
-}
-
-uint64_t manager_watch_period_ms(const struct manager *m)
-{
-        return m->watch_period_ms;
-}
-
-/*
- * Between ticks: look again and raise the target at once if the watch asks
- * for more than the balloon has been told. It never lowers anything and
- * leaves the tick's state (stall counting, frontswap, the reading-failure
- * streak) alone: the next tick decides as usual.
- */
-int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
-{
-        struct sb_observation o;
-        struct sb_decision d;
-        struct meminfo mi;
-        uint64_t balloon_target_kb, target_kb;
-        const char *what;
-        int r;
-
-        *ret_written_kb = 0;
-        if (!m->cfg.settings.enabled || !m->cfg.settings.watch)
-                return 0;
-        r = observe(m, now_usec, false, &o, &mi, &balloon_target_kb, &what);
-        if (r < 0)
-                return r; /* the next tick reports it */
-        note_watch_period(m, &o);
-        r = policy_decide_watch(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
-                                balloon_target_kb, &d);
-        if (r < 0 || !d.balloon || !d.watch_raise)
-                return r;
-        if (!clamp_target(m, &d, o.balloon_current_kb, false, &target_kb) ||
-            target_kb <= balloon_target_kb)
-                return 0;
-        if (!m->opt.dry_run) {
-                r = toolstack_apply(m->ts, target_kb, now_usec);
-                if (r < 0) {
-                        if (r != -ESTALE)
-                                log_msg(LOG_ERR, SB_MESSAGE_WRITE_FAILED,
-                                        "sudden demand: cannot set the balloon target to "
-                                        "%" PRIu64 " kB: %s",
-                                        target_kb, strerror(-r));
-                        return r;
-                }
-                *ret_written_kb = target_kb;
-        }
-        note_target(m, &o, &d, target_kb, true);
-        m->report.goal_kb = d.goal_kb;
-        return 0;
-}
-
-/* The effective settings on one line: conf_print()'s keys without its
- * comments, so the start-up entry says exactly what the file would. */
-static void settings_line(const struct sb_config *c, char *buf, size_t len)
-{
-        char text[4096];
-        size_t n = 0;
-        FILE *f = fmemopen(text, sizeof(text), "w");
-
-        buf[0] = '\0';
-        if (!f)
-                return;
-        conf_print(f, c);
-        if (fclose(f) != 0)
-                return;
-        text[sizeof(text) - 1] = '\0';
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-                if (line[0] == ';' || line[0] == '#')
-                        continue;
-                n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "", line);
-                if (n >= len)
-                        break;
-        }
+        return manager_status_of(m);
 }
 
 /* Whether this is a domU with a balloon driver: 0, MANAGER_REFUSE_*, -errno. */
@@ -498,28 +379,6 @@ static void record_start(struct manager *m, uint64_t sysfs_target_kb)
                             RUNSTATE_DIR, strerror(-r));
 }
 
-static void log_start(struct manager *m, uint64_t sysfs_target_kb, uint64_t current_kb)
-{
-        char settings[640], dom[32];
-        int domid = toolstack_domid(m->ts);
-
-        settings_line(&m->cfg, settings, sizeof(settings));
-        if (domid >= 0)
-                snprintf(dom, sizeof(dom), "domid %d", domid);
-        else
-                snprintf(dom, sizeof(dom), "%s", m->cfg.backend == SB_BACKEND_SYSFS
-                                                         ? "xenstore not used"
-                                                         : "no xenstore");
-        log_msg(LOG_INFO, SB_MESSAGE_START,
-                "started%s: %s guest, %s, balloon target %" PRIu64 " kB, current %" PRIu64
-                " kB, max %" PRIu64 " kB, backend %s; configuration %s%s; %s",
-                m->opt.dry_run ? " (dry run: nothing will be written)" : "",
-                guest_type_to_string(m->guest.type), dom, sysfs_target_kb, current_kb,
-                toolstack_max_kb(m->ts), conf_backend_to_string(m->cfg.backend),
-                m->opt.config_path, m->opt.config_missing ? " does not exist: defaults" : "",
-                settings);
-}
-
 int manager_start(struct manager *m, uint64_t now_usec)
 {
         struct start_record old;
@@ -548,7 +407,7 @@ int manager_start(struct manager *m, uint64_t now_usec)
         if (!m->opt.dry_run && !have_old)
                 record_start(m, sysfs_target);
         probe_helper(m);
-        log_start(m, sysfs_target, current);
+        manager_log_start(m, sysfs_target, current);
         return 0;
 }
 

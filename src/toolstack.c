@@ -8,67 +8,7 @@
 #include "log.h"
 #include "messages.h"
 #include "store.h"
-#include "toolstack.h"
-
-#define USEC_PER_SEC 1000000ULL
-#define DENIED_RETRY_USEC (60 * USEC_PER_SEC) /* a grant takes effect within a minute */
-#define RECONNECT_MAX_USEC (60 * USEC_PER_SEC)
-#define HEARTBEAT_USEC (60 * USEC_PER_SEC)
-#define NAME_MAX_LEN 64
-
-enum {
-        PUB_TARGET,
-        PUB_GOAL,
-        PUB_FLOOR,
-        PUB_BACKEND,
-        PUB_STATUS,
-        PUB_POLICY,
-        PUB_HEARTBEAT,
-        _PUB_MAX,
-};
-
-static const char *const pub_keys[_PUB_MAX] = {
-        [PUB_TARGET] = "data/selfballoon/target_kb",
-        [PUB_GOAL] = "data/selfballoon/goal_kb",
-        [PUB_FLOOR] = "data/selfballoon/floor_kb",
-        [PUB_BACKEND] = "data/selfballoon/backend",
-        [PUB_STATUS] = "data/selfballoon/status",
-        [PUB_POLICY] = "data/selfballoon/policy",
-        [PUB_HEARTBEAT] = "data/selfballoon/heartbeat",
-};
-
-struct toolstack {
-        struct toolstack_options opt;
-
-        struct store *store; /* NULL: not connected */
-        bool lost_logged;
-        uint64_t retry_usec;   /* reconnect not before */
-        uint64_t backoff_usec;
-        int domid;             /* of the connection target_seen belongs to; -2: none yet */
-        char name[NAME_MAX_LEN];
-
-        int64_t offset_kb; /* xenstore target - sysfs target; 0 on PV */
-        uint64_t max_kb;   /* memory/static-max, or what stands in for it */
-        bool max_from_store;
-
-        /* auto: xenstore refused us (EACCES) until the retry time */
-        bool denied;
-        uint64_t denied_retry_usec;
-        const char *backend;
-
-        /* memory/target as last seen, whether we wrote it, the ceiling */
-        bool target_known;
-        uint64_t target_seen;
-        bool written;
-        uint64_t last_written;
-        bool ceiling;
-        uint64_t ceiling_kb;
-        bool ceiling_below_floor_logged;
-
-        char published[_PUB_MAX][24];
-        bool heartbeat_sent;
-        uint64_t heartbeat_usec;
-};
+#include "toolstack-internal.h"
 
 static const char *configured_backend_name(enum sb_backend b)
 {
@@ -116,7 +56,7 @@ static void drop(struct toolstack *t, int error)
 }
 
 /* A failed xenstore call: drop the connection if it is gone. */
-static int check(struct toolstack *t, int r)
+int toolstack_check(struct toolstack *t, int r)
 {
         if (r < 0 && store_error_is_disconnect(r))
                 drop(t, r);
@@ -294,10 +234,10 @@ void toolstack_process_watch(struct toolstack *t)
 
         while (t->store && (r = store_next_watch(t->store, token, sizeof(token))) != 0) {
                 if (r < 0) {
-                        check(t, r);
+                        toolstack_check(t, r);
                         return;
                 }
-                if (check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
+                if (toolstack_check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
                         continue;
                 saw_target(t, v);
         }
@@ -316,8 +256,8 @@ static int write_xenstore(struct toolstack *t, uint64_t kb)
         if (kb == 0 || kb > INT64_MAX / 2 || v <= 0)
                 return -EINVAL;
         if (!t->target_known)
-                return check(t, store_write_u64(t->store, "memory/target", (uint64_t)v));
-        r = check(t, store_replace_u64(t->store, "memory/target", t->target_seen, (uint64_t)v,
+                return toolstack_check(t, store_write_u64(t->store, "memory/target", (uint64_t)v));
+        r = toolstack_check(t, store_replace_u64(t->store, "memory/target", t->target_seen, (uint64_t)v,
                                        &found));
         if (r == -ESTALE)
                 saw_target(t, found); /* its value stands; the next tick decides under it */
@@ -416,52 +356,6 @@ const char *toolstack_guest_name(const struct toolstack *t)
         return t->name[0] ? t->name : "<domain>";
 }
 
-static void publish(struct toolstack *t, int key, const char *value)
-{
-        if (!t->store || t->opt.dry_run || strcmp(t->published[key], value) == 0)
-                return;
-        /* telemetry only: a refusal costs nothing but this key */
-        if (check(t, store_write_string(t->store, pub_keys[key], value)) < 0)
-                return;
-        snprintf(t->published[key], sizeof(t->published[key]), "%s", value);
-}
-
-static void publish_u64(struct toolstack *t, int key, uint64_t v)
-{
-        char buf[24];
-
-        snprintf(buf, sizeof(buf), "%" PRIu64, v);
-        publish(t, key, buf);
-}
-
-void toolstack_publish(struct toolstack *t, const struct toolstack_report *r, uint64_t now_usec,
-                       uint64_t wall_s)
-{
-        if (!t->store || t->opt.dry_run)
-                return;
-        if (r->has_target)
-                publish_u64(t, PUB_TARGET, r->target_kb);
-        if (r->has_limits) {
-                publish_u64(t, PUB_GOAL, r->goal_kb);
-                publish_u64(t, PUB_FLOOR, r->floor_kb);
-        }
-        publish(t, PUB_BACKEND, t->backend);
-        if (r->status)
-                publish(t, PUB_STATUS, r->status);
-        if (r->policy)
-                publish(t, PUB_POLICY, r->policy);
-        /* the heartbeat tells dom0 the daemon lives: once a minute is enough */
-        if (t->store && (!t->heartbeat_sent || now_usec >= t->heartbeat_usec + HEARTBEAT_USEC)) {
-                char buf[24];
-
-                snprintf(buf, sizeof(buf), "%" PRIu64, wall_s);
-                if (check(t, store_write_string(t->store, pub_keys[PUB_HEARTBEAT], buf)) == 0) {
-                        t->heartbeat_sent = true;
-                        t->heartbeat_usec = now_usec;
-                }
-        }
-}
-
 void toolstack_reload(struct toolstack *t, enum sb_backend backend, uint64_t interval_usec)
 {
         if (backend != t->opt.backend) {
@@ -487,7 +381,7 @@ int toolstack_restore(struct toolstack *t, const struct start_record *rec, uint6
         }
         if (t->opt.backend != SB_BACKEND_SYSFS && rec->has_xenstore && t->store) {
                 /* the recorded value is already on xenstore's scale */
-                r = check(t, store_write_u64(t->store, "memory/target", xs_kb));
+                r = toolstack_check(t, store_write_u64(t->store, "memory/target", xs_kb));
                 if (r == 0 || t->opt.backend == SB_BACKEND_XENSTORE)
                         goto done;
         } else if (t->opt.backend == SB_BACKEND_XENSTORE) {
@@ -501,7 +395,3 @@ done:
         return r;
 }
 
-void toolstack_stopping(struct toolstack *t)
-{
-        publish(t, PUB_STATUS, "stopped");
-}
