@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "messages.h"
+#include "notify.h"
 
 struct daemon {
         const struct daemon_options *opt;
@@ -173,7 +174,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         }
         daemon_status_text(d->m, r, &t, status, sizeof(status));
         /* one datagram per tick: the e2e tests' tick clock */
-        (void)sd_notifyf(0, "STATUS=%s", status);
+        (void)notify_status(status);
         r = rearm(s, d->tick_usec);
         schedule_look(d);
         return r;
@@ -282,8 +283,12 @@ int daemon_run(struct manager *m, const struct sb_config *cfg, const struct daem
                 .watch_fd = -1,
                 .clock_interval_ms = cfg->settings.interval_s * 1000ULL,
         };
-        int r = add_sources(&d);
+        int r = notify_status_open();
 
+        if (r < 0)
+                log_warning("cannot reach the service manager at $NOTIFY_SOCKET: %s",
+                            strerror(-r));
+        r = add_sources(&d);
         if (r >= 0) {
                 sync_watch_source(&d);
                 r = sd_event_loop(d.event);
@@ -294,5 +299,6 @@ int daemon_run(struct manager *m, const struct sb_config *cfg, const struct daem
         sd_event_source_disable_unref(d.tick);
         sd_event_source_disable_unref(d.look);
         sd_event_unref(d.event);
+        notify_status_close();
         return r < 0 ? EXIT_RUNTIME : r;
 }

@@ -996,6 +996,26 @@ def test_notify_socket(xs, base):
         n.close()
 
 
+def test_notify_ready_failure_said_once(xs, base):
+    """A READY=1 that cannot be sent (nobody at $NOTIFY_SOCKET) is said once,
+    at warning level, not dropped in silence, and not again at the reload's
+    READY=1; the daemon goes on."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(base, 'nobody-here'))
+    d = Daemon(xs, tree, base, env=env)
+    d.wait_target(want['target_kb'])
+    d.wait_log(r"^cannot tell the service manager 'READY=1' at \$NOTIFY_SOCKET: ",
+               level='warning')
+    d.signal(signal.SIGHUP)
+    d.wait_log(r'^reloaded ', level='info')
+    time.sleep(3 * TICK)
+    eq(d.count(r"cannot tell the service manager 'READY=1'"), 1, 'READY=1 failure messages')
+    check(d.alive(), f'daemon died:\n{d.log()}')
+    eq(d.stop(), 0, 'exit status')
+
+
 def test_notify_watchdog_between_ticks(xs, base):
     """A tick longer than WatchdogSec/2: separate WATCHDOG=1 pings, about
     every WatchdogSec/2 and never WatchdogSec apart (sd-event may fire a

@@ -177,7 +177,7 @@ build_run_overlay() { # daemon scenarios...
 	cp "$E2E_DIR/guest/e2e-scenario.service" "$E2E_DIR/guest/systemd-masks" "$g/e2e/"
 	mkdir -p "$g/e2e/scenarios"
 	for s in "$@"; do
-		cp -r "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"
+		cp -rL "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"
 		write_host_env "$s" >"$g/e2e/scenarios/$s/host-env.sh"
 	done
 	if [ -n "$OVERLAY" ]; then
@@ -220,7 +220,7 @@ build_run_overlay() { # daemon scenarios...
 	mkdir -p "$d/e2e/scenarios"
 	: >"$d/e2e/scenarios.list"
 	for s in "$@"; do
-		cp -r "$E2E_DIR/scenarios/$s" "$d/e2e/scenarios/"
+		cp -rL "$E2E_DIR/scenarios/$s" "$d/e2e/scenarios/"
 		printf '%s %s %s %s %s' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
 			"$(scenario_var "$s" MAXMEM 768)" "$(scenario_var "$s" TIMEOUT 120)" >>"$d/e2e/scenarios.list"
 		# more columns: kernel (default|5.10), swap disk MiB (0: none), extra kernel arguments

@@ -1,0 +1,1 @@
+../sudden-demand/guest.sh
