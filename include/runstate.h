@@ -32,6 +32,10 @@ int runstate_record_read(int root_fd, struct start_record *ret);
 int runstate_record_write(int root_fd, const struct start_record *r);
 int runstate_record_remove(int root_fd);
 
+/* Marks something done in this boot (an empty file NAME in RUNSTATE_DIR):
+ * 1 when this call made the mark, 0 when it was there, -errno. */
+int runstate_mark_once(int root_fd, const char *name);
+
 /*
  * The reserve's base: MemTotal when the boot's first decision was made. The
  * seed takes 10 % of the RAM it has at boot, once; a restart (an upgrade,

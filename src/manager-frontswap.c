@@ -100,7 +100,9 @@ void probe_helper(struct manager *m)
                         "frontswap self-shrinking active through the helper in %s",
                         m->cfg.helper_dir);
         } else if (r == -ENOENT) {
-                log_msg(LOG_INFO, SB_MESSAGE_FRONTSWAP,
+                /* the common case (no frontswap since Linux 6.6): not worth a
+                 * line above debug at every start */
+                log_msg(LOG_DEBUG, SB_MESSAGE_FRONTSWAP,
                         "frontswap self-shrinking inactive: no helper in %s (load the "
                         "selfballoon_frontswap module; only Linux 3.5 to 5.16 can shrink "
                         "frontswap, 5.17+ have no frontswap_shrink, 6.6+ no frontswap)",

@@ -132,6 +132,21 @@ int runstate_record_write(int root_fd, const struct start_record *r)
         return write_once(root_fd, RECORD_PATH, RECORD_TMP, buf, (size_t)n);
 }
 
+int runstate_mark_once(int root_fd, const char *name)
+{
+        char path[128];
+        int fd, r = ensure_dir(root_fd);
+
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), RUNSTATE_DIR "/%s", name);
+        fd = openat(root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return errno == EEXIST ? 0 : -errno;
+        close(fd);
+        return 1;
+}
+
 int runstate_base_read(int root_fd, uint64_t *ret_mem_total_kb)
 {
         uint64_t v;

@@ -264,18 +264,30 @@ static int write_xenstore(struct toolstack *t, uint64_t kb)
         return r;
 }
 
+/* xenstore refused the write: sysfs until a retry a minute on. The grant
+ * command is said once per boot (a notice: the toolstack's default, not a
+ * fault), a restart in the same boot only says it still applies. */
 static void denied(struct toolstack *t, uint64_t now_usec)
 {
         if (!t->denied) {
                 char dom[16];
+                bool first = t->opt.dry_run ||
+                             runstate_mark_once(t->opt.root_fd, "grant-hint-said") != 0;
 
                 snprintf(dom, sizeof(dom), t->domid >= 0 ? "%d" : "<domid>", t->domid);
-                log_msg(LOG_WARNING, SB_MESSAGE_FALLBACK,
-                        "xenstore refuses the guest's write to memory/target (libxl makes it "
-                        "read-only for guests): driving the balloon through sysfs target_kb "
-                        "instead; to let the toolstack see the guest's targets, run in dom0: "
-                        "xenstore-chmod /local/domain/%s/memory/target n0 b%s",
-                        dom, dom);
+                if (first)
+                        log_msg(LOG_NOTICE, SB_MESSAGE_FALLBACK,
+                                "xenstore refuses the guest's write to memory/target (libxl "
+                                "makes it read-only for guests): driving the balloon through "
+                                "sysfs target_kb instead; to let the toolstack see the guest's "
+                                "targets, run in dom0: xenstore-chmod "
+                                "/local/domain/%s/memory/target n0 b%s",
+                                dom, dom);
+                else
+                        log_msg(LOG_INFO, SB_MESSAGE_FALLBACK,
+                                "xenstore still refuses memory/target: driving the balloon "
+                                "through sysfs (the grant command was logged at this boot's "
+                                "first start)");
         }
         t->denied = true;
         t->denied_retry_usec = now_usec + DENIED_RETRY_USEC;
