@@ -60,14 +60,21 @@ void toolstack_fill_record(struct toolstack *t, struct start_record *rec);
  * not with backend = sysfs) and takes the pending watch events. */
 void toolstack_tick(struct toolstack *t, uint64_t now_usec);
 
-/* The fd to poll for watch events (-1 when not connected), its handler. */
+/* The fd to poll for watch events (-1 when not connected), and its handler:
+ * true when, refused so far, an event on memory/target may be a grant (a
+ * permission change fires the watch): then the next apply tries xenstore. */
 int toolstack_fd(const struct toolstack *t);
-void toolstack_process_watch(struct toolstack *t);
+bool toolstack_process_watch(struct toolstack *t);
 
 /* Hands the balloon a target through the backend: 0; -ESTALE when the
  * toolstack wrote memory/target first (its value is now the ceiling, and
  * nothing was written); -errno. */
 int toolstack_apply(struct toolstack *t, uint64_t kb, uint64_t now_usec);
+
+/* Refused so far and a watch event came (maybe the grant): tries xenstore
+ * alone with kb (within the ceiling); sysfs already has it. 1 when xenstore
+ * took it, 0 when still refused (or not refused at all), -errno. */
+int toolstack_try_grant(struct toolstack *t, uint64_t kb, uint64_t now_usec);
 
 /* Whether auto's once-a-minute xenstore retry is due: then even an
  * unchanged target is written, so that a grant shows without a change. */

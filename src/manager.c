@@ -423,7 +423,10 @@ int manager_watch_fd(const struct manager *m)
 
 void manager_process_watch(struct manager *m, uint64_t now_usec)
 {
-        toolstack_process_watch(m->ts);
+        /* a grant (xenstore-chmod in dom0) counts at once, not at the next
+         * tick or reload: hand xenstore the target that stands */
+        if (toolstack_process_watch(m->ts) && m->have_last && !m->opt.dry_run)
+                (void)toolstack_try_grant(m->ts, m->last_target_kb, now_usec);
 }
 
 void manager_reload(struct manager *m, const struct sb_config *cfg)

@@ -218,7 +218,7 @@ void toolstack_tick(struct toolstack *t, uint64_t now_usec)
 {
         if (!t->store && t->opt.backend != SB_BACKEND_SYSFS)
                 reconnect(t, now_usec);
-        toolstack_process_watch(t);
+        (void)toolstack_process_watch(t); /* a grant: this tick's write tries it */
 }
 
 int toolstack_fd(const struct toolstack *t)
@@ -226,21 +226,29 @@ int toolstack_fd(const struct toolstack *t)
         return t->store ? store_fd(t->store) : -1;
 }
 
-void toolstack_process_watch(struct toolstack *t)
+bool toolstack_process_watch(struct toolstack *t)
 {
         char token[16];
+        bool maybe_granted = false;
         uint64_t v;
         int r;
 
         while (t->store && (r = store_next_watch(t->store, token, sizeof(token))) != 0) {
                 if (r < 0) {
                         toolstack_check(t, r);
-                        return;
+                        break;
+                }
+                /* xenstored fires the watch on a permission change too: while
+                 * refused, any event may be the grant, so try at once */
+                if (t->denied) {
+                        t->denied_retry_usec = 0;
+                        maybe_granted = true;
                 }
                 if (toolstack_check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
                         continue;
                 saw_target(t, v);
         }
+        return maybe_granted;
 }
 
 /* memory/target on xenstore's scale; a toolstack write racing ours must
@@ -269,7 +277,12 @@ static int write_xenstore(struct toolstack *t, uint64_t kb)
  * fault), a restart in the same boot only says it still applies. */
 static void denied(struct toolstack *t, uint64_t now_usec)
 {
-        if (!t->denied) {
+        if (!t->denied && t->written) {
+                /* it worked before: the grant was taken back */
+                log_msg(LOG_NOTICE, SB_MESSAGE_FALLBACK,
+                        "xenstore refuses memory/target again (the grant was revoked): "
+                        "driving the balloon through sysfs");
+        } else if (!t->denied) {
                 char dom[16];
                 bool first = t->opt.dry_run ||
                              runstate_mark_once(t->opt.root_fd, "grant-hint-said") != 0;
@@ -299,6 +312,20 @@ bool toolstack_retry_due(const struct toolstack *t, uint64_t now_usec)
                now_usec >= t->denied_retry_usec;
 }
 
+/* The write through xenstore worked: say so if it had been refused. */
+static void xenstore_worked(struct toolstack *t, uint64_t kb)
+{
+        if (t->denied)
+                log_msg(LOG_NOTICE, SB_MESSAGE_GRANTED,
+                        "memory/target is writable now: using xenstore");
+        t->denied = false;
+        t->written = true;
+        t->last_written = (uint64_t)((int64_t)kb + t->offset_kb);
+        t->target_seen = t->last_written;
+        t->target_known = true;
+        t->backend = "xenstore";
+}
+
 int toolstack_apply(struct toolstack *t, uint64_t kb, uint64_t now_usec)
 {
         bool try_xs = t->opt.backend == SB_BACKEND_XENSTORE ||
@@ -309,15 +336,7 @@ int toolstack_apply(struct toolstack *t, uint64_t kb, uint64_t now_usec)
         if (try_xs) {
                 r = write_xenstore(t, kb);
                 if (r == 0) {
-                        if (t->denied)
-                                log_msg(LOG_NOTICE, SB_MESSAGE_GRANTED,
-                                        "memory/target is writable now: using xenstore");
-                        t->denied = false;
-                        t->written = true;
-                        t->last_written = (uint64_t)((int64_t)kb + t->offset_kb);
-                        t->target_seen = t->last_written;
-                        t->target_known = true;
-                        t->backend = "xenstore";
+                        xenstore_worked(t, kb);
                         return 0;
                 }
                 if (r == -ESTALE || t->opt.backend == SB_BACKEND_XENSTORE)
@@ -329,6 +348,22 @@ int toolstack_apply(struct toolstack *t, uint64_t kb, uint64_t now_usec)
         if (r == 0)
                 t->backend = "sysfs";
         return r;
+}
+
+int toolstack_try_grant(struct toolstack *t, uint64_t kb, uint64_t now_usec)
+{
+        int r;
+
+        if (t->opt.backend != SB_BACKEND_AUTO || !t->denied || !t->store)
+                return 0;
+        r = write_xenstore(t, toolstack_limit(t, kb));
+        if (r == 0) {
+                xenstore_worked(t, toolstack_limit(t, kb));
+                return 1;
+        }
+        if (r == -EACCES || r == -EPERM)
+                denied(t, now_usec); /* not yet: the next try a minute on */
+        return r == -EACCES || r == -EPERM ? 0 : r;
 }
 
 uint64_t toolstack_limit(const struct toolstack *t, uint64_t kb)
