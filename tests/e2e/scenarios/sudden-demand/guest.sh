@@ -26,6 +26,9 @@
 #                        back to idle in ~8 ticks instead of ~35 after a 512 MB case)
 #   SUDDEN_HOLD_S        seconds the hog holds its memory (3)
 #   SUDDEN_SETTLE_S      give up waiting for idle after this long (180)
+#   SUDDEN_RESIDENT_MB   a service holding this much memory for the whole run
+#                        (0), so that the idle goal sits above the floor and the
+#                        variants' idle MemTotal compare where the policy decides
 [ -f ./host-env.sh ] && . ./host-env.sh
 BASE=${SUDDEN_BASE-down_hysteresis = 2}
 PHASES=${SUDDEN_PHASES:-0.4 1.3 2.5 3.7 4.7}
@@ -34,6 +37,7 @@ MUST=${SUDDEN_MUST_SURVIVE:-$(cat must-survive 2>/dev/null || :)}
 MUST_DIE=${SUDDEN_MUST_DIE:-$(cat must-die 2>/dev/null || :)}
 HOLD_S=${SUDDEN_HOLD_S:-3}
 SETTLE_S=${SUDDEN_SETTLE_S:-180}
+RESIDENT_MB=${SUDDEN_RESIDENT_MB:-0}
 CSV=$E2E_TMP/sudden-demand.csv
 MD=$E2E_TMP/sudden-demand.md
 VCSV=$E2E_TMP/sudden-variants.csv
@@ -58,6 +62,11 @@ for p in /proc/[0-9]*; do echo -1000 >"$p/oom_score_adj"; done 2>/dev/null
 dmesg -n 4
 [ -e /proc/swaps ] && [ "$(wc -l </proc/swaps)" -gt 1 ] && e2e_fail "the guest has swap"
 e2e_log "$nv variant(s) x $nc case(s); sweep: ${SWEEP:-none}; base config: ${BASE:-none}"
+if [ "$RESIDENT_MB" -gt 0 ]; then
+	# protected like everything but the hog (oom_score_adj -1000, inherited)
+	memhog "$RESIDENT_MB" 1 0 100000 >/dev/null 2>&1 &
+	e2e_log "a resident service holds $RESIDENT_MB MB for the whole run (pid $!)"
+fi
 
 write_conf() { # ';'-separated lines
 	_v=$(printf '%s\n' "$1" | tr ';' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$')
