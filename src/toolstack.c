@@ -167,7 +167,7 @@ int toolstack_start(struct toolstack *t, enum guest_type type, uint64_t sysfs_ta
                 log_error("backend = xenstore, but xenstore cannot be reached: %s", strerror(-r));
                 return r;
         }
-        if (r < 0) {
+        if (r < 0 && t->opt.backend == SB_BACKEND_AUTO) {
                 log_warning("xenstore cannot be reached (%s): driving the balloon through sysfs",
                             strerror(-r));
                 t->backend = "sysfs";
