@@ -11,6 +11,22 @@
 
 #include "util.h"
 
+static bool is_digit(char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+size_t span_digits(const char *s, size_t n)
+{
+        size_t i = 0;
+
+        while (i < n && is_digit(s[i]))
+                i++;
+        return i;
+}
+
+/* The one decimal digit loop of the daemon: every other parser finds the
+ * digits' extent and hands them here. */
 int parse_u64_n(const char *s, size_t n, uint64_t *ret)
 {
         uint64_t v = 0;
@@ -20,7 +36,7 @@ int parse_u64_n(const char *s, size_t n, uint64_t *ret)
         for (size_t i = 0; i < n; i++) {
                 unsigned d;
 
-                if (s[i] < '0' || s[i] > '9')
+                if (!is_digit(s[i]))
                         return -EINVAL;
                 d = (unsigned)(s[i] - '0');
                 if (v > (UINT64_MAX - d) / 10)
@@ -70,6 +86,16 @@ int reread_u64_at(struct reread_file *f, int dir_fd, const char *path, uint64_t 
         return r;
 }
 
+ssize_t read_retry(int fd, void *buf, size_t size)
+{
+        ssize_t k;
+
+        do
+                k = read(fd, buf, size);
+        while (k < 0 && errno == EINTR);
+        return k < 0 ? -errno : k;
+}
+
 /* The whole file from fd's current position, until EOF. */
 static ssize_t read_fd_whole(int fd, char *buf, size_t size)
 {
@@ -77,24 +103,21 @@ static ssize_t read_fd_whole(int fd, char *buf, size_t size)
 
         /* procfs and sysfs files come in several reads; loop until EOF. */
         for (;;) {
+                char extra;
                 ssize_t k;
 
                 if (len == size - 1) {
-                        char extra;
-                        k = read(fd, &extra, 1);
-                        if (k < 0 && errno == EINTR)
-                                continue;
+                        /* full: one byte more tells "too large" from "exactly" */
+                        k = read_retry(fd, &extra, 1);
                         if (k < 0)
-                                return -errno;
+                                return k;
                         if (k > 0)
                                 return -EFBIG;
                         break;
                 }
-                k = read(fd, buf + len, size - 1 - len);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                k = read_retry(fd, buf + len, size - 1 - len);
                 if (k < 0)
-                        return -errno;
+                        return k;
                 if (k == 0)
                         break;
                 len += (size_t)k;
@@ -160,20 +183,53 @@ ssize_t reread_file_at(struct reread_file *f, int dir_fd, const char *path, char
         return len;
 }
 
-int write_u64_at(int dir_fd, const char *path, uint64_t v)
+static int write_u64(int dir_fd, const char *path, uint64_t v, bool retry)
 {
         _cleanup_close_ int fd = -EBADF;
-        char buf[24];
+        char buf[24]; /* 20 digits, a newline and the NUL */
         int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
         ssize_t k;
 
-        fd = openat(dir_fd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_TRUNC is a no-op on sysfs but keeps a test tree's regular
+         * file from ending up with the tail of a longer old value. */
+        fd = openat(dir_fd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        k = write(fd, buf, (size_t)n);
+        do
+                k = write(fd, buf, (size_t)n);
+        while (k < 0 && errno == EINTR && retry);
         if (k < 0)
                 return -errno;
         if (k != n)
-                return -EIO;
+                return -EIO; /* a sysfs store sees only what one write() carries */
+        /* sysfs reports a store's failure from write(), not from close(). */
         return 0;
+}
+
+int write_u64_at(int dir_fd, const char *path, uint64_t v)
+{
+        return write_u64(dir_fd, path, v, true);
+}
+
+int write_u64_at_interruptible(int dir_fd, const char *path, uint64_t v)
+{
+        return write_u64(dir_fd, path, v, false);
+}
+
+int table_lookup_n(const char *const *names, size_t n_names, const char *s, size_t len)
+{
+        for (size_t i = 0; i < n_names; i++)
+                if (names[i] && strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
+int table_lookup(const char *const *names, size_t n_names, const char *s)
+{
+        return table_lookup_n(names, n_names, s, strlen(s));
+}
+
+const char *table_name(const char *const *names, size_t n_names, unsigned i)
+{
+        return i < n_names ? names[i] : NULL;
 }
