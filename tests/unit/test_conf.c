@@ -24,8 +24,8 @@
 #define ACC_BOOL "yes, no, true, false, 1 or 0 (lowercase)"
 #define ACC_INTERVAL "an integer from 1 to 3600 (seconds)"
 #define ACC_COUNT "an integer from 1 to 1000000"
-#define ACC_MB "an integer from 0 to 16777216 (MB; 0 = the seed's piecewise floor)"
-#define ACC_RESERVE "an integer from 0 to 16777216 (MB), or N% of MemTotal with N from 0 to 100"
+#define ACC_MB "an integer from 0 to 16777215 (MB; 0 = the seed's piecewise floor)"
+#define ACC_RESERVE "an integer from 0 to 16777215 (MB), or N% of MemTotal with N from 0 to 100"
 #define ACC_PATH "an absolute path of at most 184 bytes, without spaces or control characters"
 #define ACC_LINE "[section], key = value, or a comment line starting with ';' or '#'"
 #define ACC_SECTIONS "[selfballoon], [frontswap]"
@@ -159,9 +159,9 @@ static void test_accept(void **unused)
                 { T(SB "up_hysteresis = 1\n"), F_UP, 1 },
                 { T(SB "up_hysteresis = 1000000\n"), F_UP, 1000000 },
                 { T(SB "min_usable_mb = 0\n"), F_MIN_USABLE, 0 },
-                { T(SB "min_usable_mb = 16777216\n"), F_MIN_USABLE, 16777216 },
+                { T(SB "min_usable_mb = 16777215\n"), F_MIN_USABLE, 16777215 },
                 { T(SB "reserved_mb = 0\n"), F_RESERVE_MB, 0 },
-                { T(SB "reserved_mb = 16777216\n"), F_RESERVE_MB, 16777216 },
+                { T(SB "reserved_mb = 16777215\n"), F_RESERVE_MB, 16777215 },
                 { T(SB "reserved_mb = 0%\n"), F_RESERVE_PERCENT, 0 },
                 { T(SB "reserved_mb = 10%\n"), F_RESERVE_PERCENT, 10 },
                 { T(SB "reserved_mb = 100%\n"), F_RESERVE_PERCENT, 100 },
@@ -227,9 +227,9 @@ static void test_reject(void **unused)
                 { T(SB "up_hysteresis = 0\n"), NAME ":2: up_hysteresis = '0': out of range; accepted: " ACC_COUNT },
                 { T(SB "up_hysteresis = 1000001\n"), NAME ":2: up_hysteresis = '1000001': out of range; accepted: " ACC_COUNT },
                 { T(SB "min_usable_mb = -1\n"), NAME ":2: min_usable_mb = '-1': not a decimal number; accepted: " ACC_MB },
-                { T(SB "min_usable_mb = 16777217\n"), NAME ":2: min_usable_mb = '16777217': out of range; accepted: " ACC_MB },
+                { T(SB "min_usable_mb = 16777216\n"), NAME ":2: min_usable_mb = '16777216': out of range; accepted: " ACC_MB },
                 { T(SB "reserved_mb = -1\n"), NAME ":2: reserved_mb = '-1': not a decimal number; accepted: " ACC_RESERVE },
-                { T(SB "reserved_mb = 16777217\n"), NAME ":2: reserved_mb = '16777217': out of range; accepted: " ACC_RESERVE },
+                { T(SB "reserved_mb = 16777216\n"), NAME ":2: reserved_mb = '16777216': out of range; accepted: " ACC_RESERVE },
                 { T(SB "reserved_mb = 101%\n"), NAME ":2: reserved_mb = '101%': out of range; accepted: " ACC_RESERVE },
                 { T(SB "reserved_mb = 5.5%\n"), NAME ":2: reserved_mb = '5.5%': trailing characters after the number; accepted: " ACC_RESERVE },
                 { T(SB "reserved_mb = 10%%\n"), NAME ":2: reserved_mb = '10%%': trailing characters after the number; accepted: " ACC_RESERVE },

@@ -474,6 +474,17 @@ static void test_validate(void **unused)
         assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
         t = s, t.policy = _SB_POLICY_MAX;
         assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        /* the MB cap is where MB2PAGES()'s unsigned int wraps: 2^24 MB with
+         * 4 KiB pages, 2^22 MB with 1 KiB pages */
+        t = s, t.min_usable_mb = SB_MB_MAX;
+        assert_int_equal(policy_validate(&t, PAGE), 0);
+        assert_int_equal(policy_validate(&t, 1 << 16), 0);
+        assert_int_equal(policy_validate(&t, 1024), -EINVAL);
+        t = s, t.min_usable_mb = (1ULL << 22) - 1;
+        assert_int_equal(policy_validate(&t, 1024), 0);
+        t = s, t.reserve = (struct sb_reserve){ false, 1ULL << 22 };
+        assert_int_equal(policy_validate(&t, 1024), -EINVAL);
+        assert_int_equal(policy_validate(&t, 2048), 0);
         assert_string_equal(policy_to_string(SB_POLICY_SEED), "seed");
         assert_null(policy_to_string(_SB_POLICY_MAX));
 }
@@ -496,10 +507,22 @@ static uint64_t rnd_in(uint64_t lo, uint64_t hi)
         return lo + rnd() % (hi - lo + 1);
 }
 
+/* MB settings: mostly small; one in eight within 4096 of the cap and one
+ * in eight at its last four values, where the seed's unsigned int
+ * MB2PAGES() is closest to wrapping (at SB_MB_MAX + 1 with 4 KiB pages). */
+static uint64_t rnd_mb(void)
+{
+        switch (rnd() % 8) {
+        case 0: return SB_MB_MAX - rnd_in(0, 3);
+        case 1: return rnd_in(SB_MB_MAX - 4095, SB_MB_MAX);
+        default: return rnd_in(1, 4096);
+        }
+}
+
 static void test_random_against_reference(void **unused)
 {
         const unsigned shifts[] = { 12, 14, 16 };
-        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0, adaptive_more = 0;
+        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0, adaptive_more = 0, near_cap = 0;
         const uint64_t sequences = 20000, per_sequence = 50;
 
         for (uint64_t seq = 0; seq < sequences; seq++) {
@@ -507,7 +530,10 @@ static void test_random_against_reference(void **unused)
                 uint64_t page_size = 1ULL << shift, kb_per_page = page_size / 1024;
                 struct sb_settings s, sa;
                 struct sb_policy_state st, sta;
-                uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 36) >> (shift - 12));
+                /* up to 64 TiB, x86-64's 46-bit physical limit: beyond 160 TiB
+                 * the seed's 10 % default reserve passes 2^24 MB and its
+                 * MB2PAGES() wraps, which the core deliberately does not */
+                uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 34) >> (shift - 12));
                 struct seed_world w = { 0 };
 
                 policy_settings_default(&s);
@@ -515,19 +541,21 @@ static void test_random_against_reference(void **unused)
                 policy_state_init(&sta);
                 s.down_hysteresis = (uint32_t)rnd_in(1, 16);
                 s.up_hysteresis = (uint32_t)rnd_in(1, 4);
-                s.min_usable_mb = rnd() % 2 ? 0 : rnd_in(1, 4096);
+                s.min_usable_mb = rnd() % 2 ? 0 : rnd_mb();
                 s.frontswap_selfshrink = rnd() % 2;
                 s.frontswap_hysteresis = (uint32_t)rnd_in(1, 40);
                 s.frontswap_inertia = (uint32_t)rnd_in(1, 5);
                 if (rnd() % 2)
                         s.reserve = (struct sb_reserve){ true, 10 };
                 else
-                        s.reserve = (struct sb_reserve){ false, rnd_in(0, 2048) };
+                        s.reserve = (struct sb_reserve){ false, rnd() % 16 ? rnd_mb() : 0 };
 
                 /* adaptive with the same settings: the seed's arithmetic on
                  * Committed_AS + the kernel memory it reads */
                 sa = s;
                 sa.policy = SB_POLICY_ADAPTIVE;
+                near_cap += s.min_usable_mb > SB_MB_MAX - 4096 ||
+                            (!s.reserve.percent && s.reserve.value > SB_MB_MAX - 4096);
 
                 w.xen_selfballooning_enabled = 1;
                 w.downhys = s.down_hysteresis;
@@ -626,6 +654,8 @@ static void test_random_against_reference(void **unused)
         assert_true(compared > ticks / 2);
         assert_true(shrinks > 1000);
         assert_true(adaptive_more > ticks / 2);
+        print_message("random: %" PRIu64 " sequences with an MB setting near SB_MB_MAX\n", near_cap);
+        assert_true(near_cap > sequences / 16);
 }
 
 /* The watch: the policy's arithmetic on fresh readings without
