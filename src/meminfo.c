@@ -26,19 +26,12 @@ static const char *skip_blanks(const char *p, const char *end)
 /* At least one decimal digit; more than 64 bits is -EBADMSG, not a wrap. */
 static int scan_u64(const char **p, const char *end, uint64_t *ret)
 {
-        const char *s = *p;
-        uint64_t v = 0;
+        size_t n = span_digits(*p, (size_t)(end - *p));
+        uint64_t v;
 
-        if (s >= end || *s < '0' || *s > '9')
+        if (parse_u64_n(*p, n, &v) < 0)
                 return -EBADMSG;
-        for (; s < end && *s >= '0' && *s <= '9'; s++) {
-                unsigned d = (unsigned)(*s - '0');
-
-                if (v > (UINT64_MAX - d) / 10)
-                        return -EBADMSG;
-                v = v * 10 + d;
-        }
-        *p = s;
+        *p += n;
         *ret = v;
         return 0;
 }
@@ -458,11 +451,9 @@ int zoneinfo_read_totalreserve(int root_fd, uint64_t *ret_pages)
                 size_t used;
                 ssize_t n;
 
-                n = read(fd, buf + fill, sizeof(buf) - fill);
+                n = read_retry(fd, buf + fill, sizeof(buf) - fill);
                 if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
+                        r = (int)n;
                         break;
                 }
                 if (n == 0)
