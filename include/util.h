@@ -76,3 +76,21 @@ const char *table_name(const char *const *names, size_t n_names, unsigned i);
 #define TABLE_LOOKUP(names, s) table_lookup(names, ELEMENTSOF(names), s)
 #define TABLE_LOOKUP_N(names, s, len) table_lookup_n(names, ELEMENTSOF(names), s, len)
 #define TABLE_NAME(names, i) table_name(names, ELEMENTSOF(names), (unsigned)(i))
+
+/*
+ * Text as the kernel prints it, walked with explicit lengths: nothing
+ * assumes a NUL, nothing looks across a line's end. Scanners advance *p
+ * past what they read and write their output only on success.
+ */
+const char *skip_blanks(const char *p, const char *end); /* spaces and tabs */
+/* At least one decimal digit; more than 64 bits is -EBADMSG, not a wrap. */
+int scan_u64(const char **p, const char *end, uint64_t *ret);
+/* An optional '-' and digits, as the kernel's %ld prints them; -EBADMSG. */
+int scan_i64(const char **p, const char *end, int64_t *ret);
+/* Whether tok[0..len) is exactly word. */
+bool token_is(const char *tok, size_t len, const char *word);
+
+typedef int (*line_fn)(void *userdata, const char *line, size_t len);
+/* Calls fn for every line (without its '\n'); stops at fn's first error.
+ * A last line without '\n' is a read cut short: -EBADMSG. */
+int for_each_line(const char *text, size_t len, line_fn fn, void *userdata);

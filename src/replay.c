@@ -205,20 +205,46 @@ static void chomp(char *line, ssize_t *n)
                 line[--*n] = '\0';
 }
 
+/* The decisions so far: what tells a look of the watch from a tick. */
+struct replay_loop {
+        struct sb_policy_state st;
+        bool have_tick;         /* the last regular tick had a t_s */
+        uint64_t tick_us;       /* ... which was this */
+        uint64_t last_target_kb;
+};
+
+/* A line less than an interval after the last regular one is a look of
+ * the watch, as in the daemon. */
+static int replay_decide(struct replay_loop *l, const struct sb_settings *s,
+                         const struct replay_row *r, uint64_t page_size, struct sb_decision *ret)
+{
+        int k;
+
+        if (s->watch && r->has_t && l->have_tick && r->t_us >= l->tick_us &&
+            r->t_us - l->tick_us < (uint64_t)s->interval_s * 1000000) {
+                k = policy_decide_watch(s, &l->st, &r->obs, page_size, l->last_target_kb, ret);
+        } else {
+                k = policy_decide(s, &l->st, &r->obs, page_size, ret);
+                l->have_tick = r->has_t;
+                l->tick_us = r->t_us;
+        }
+        if (k == 0 && ret->balloon)
+                l->last_target_kb = ret->target_kb;
+        return k;
+}
+
 int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *s,
                uint64_t page_size, char *errbuf, size_t errlen)
 {
         _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
+        struct replay_loop l = { .have_tick = false };
         unsigned long lineno = 0;
         struct replay_header h;
-        struct sb_policy_state st;
+        size_t cap = 0;
         char msg[256];
-        bool have_tick = false;
-        uint64_t tick_us = 0, last_target_kb = 0;
+        ssize_t n;
 
-        policy_state_init(&st);
+        policy_state_init(&l.st);
         while ((n = getline(&line, &cap, in)) >= 0) {
                 struct replay_row r;
                 struct sb_decision d;
@@ -243,21 +269,11 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                         snprintf(errbuf, errlen, "%s:%lu: %s", name, lineno, msg);
                         return -EINVAL;
                 }
-                /* a line less than an interval after the last regular one is
-                 * a look of the watch, as in the daemon */
-                if (s->watch && r.has_t && have_tick && r.t_us >= tick_us &&
-                    r.t_us - tick_us < (uint64_t)s->interval_s * 1000000) {
-                        if (policy_decide_watch(s, &st, &r.obs, page_size, last_target_kb, &d) <
-                            0)
-                                goto rejected;
-                } else {
-                        if (policy_decide(s, &st, &r.obs, page_size, &d) < 0)
-                                goto rejected;
-                        have_tick = r.has_t;
-                        tick_us = r.t_us;
+                if (replay_decide(&l, s, &r, page_size, &d) < 0) {
+                        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name,
+                                 lineno);
+                        return -EINVAL;
                 }
-                if (d.balloon)
-                        last_target_kb = d.target_kb;
                 replay_format_decision(r.t_s, &d, outline, sizeof(outline));
                 if (fprintf(out, "%s\n", outline) < 0 || fflush(out) != 0)
                         return -EIO;
@@ -271,7 +287,4 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                 return -EINVAL;
         }
         return 0;
-rejected:
-        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name, lineno);
-        return -EINVAL;
 }

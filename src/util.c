@@ -233,3 +233,81 @@ const char *table_name(const char *const *names, size_t n_names, unsigned i)
 {
         return i < n_names ? names[i] : NULL;
 }
+
+/* ---- text as the kernel prints it: explicit lengths, no NUL assumed ---- */
+
+const char *skip_blanks(const char *p, const char *end)
+{
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        return p;
+}
+
+/* At least one decimal digit; more than 64 bits is -EBADMSG, not a wrap. */
+int scan_u64(const char **p, const char *end, uint64_t *ret)
+{
+        size_t n = span_digits(*p, (size_t)(end - *p));
+        uint64_t v;
+
+        if (parse_u64_n(*p, n, &v) < 0)
+                return -EBADMSG;
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+/* The kernel prints protection entries with %ld. */
+int scan_i64(const char **p, const char *end, int64_t *ret)
+{
+        const char *s = *p;
+        bool neg = false;
+        uint64_t mag;
+        int r;
+
+        if (s < end && *s == '-') {
+                neg = true;
+                s++;
+        }
+        r = scan_u64(&s, end, &mag);
+        if (r < 0)
+                return r;
+        if (mag > (uint64_t)INT64_MAX + neg)
+                return -EBADMSG;
+        *p = s;
+        if (!neg)
+                *ret = (int64_t)mag;
+        else if (mag == (uint64_t)INT64_MAX + 1)
+                *ret = INT64_MIN;
+        else
+                *ret = -(int64_t)mag;
+        return 0;
+}
+
+bool token_is(const char *tok, size_t len, const char *word)
+{
+        size_t n = strlen(word);
+
+        return len == n && memcmp(tok, word, n) == 0;
+}
+
+/* Every line must end in '\n': a last line without one is a read cut short,
+ * and a number cut short must not pass for a small number. */
+int for_each_line(const char *text, size_t len, line_fn fn, void *userdata)
+{
+        const char *p, *end;
+
+        if (len == 0)
+                return 0;
+        for (p = text, end = text + len; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                int r;
+
+                if (!nl)
+                        return -EBADMSG;
+                r = fn(userdata, p, (size_t)(nl - p));
+                if (r < 0)
+                        return r;
+                p = nl + 1;
+        }
+        return 0;
+}
