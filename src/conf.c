@@ -248,7 +248,6 @@ static int conf_handle(void *user, const char *section, const char *name, const 
         return 1;
 }
 
-
 __attribute__((format(printf, 3, 4)))
 static void set_message(char *errbuf, size_t errlen, const char *fmt, ...)
 {
