@@ -27,18 +27,16 @@ enum sb_backend {
         _SB_BACKEND_MAX,
 };
 
-/* Storage for helper_dir. A file can set at most 184 bytes of it: a line
- * holds at most CONF_LINE_MAX bytes, and conf_print() must be able to
- * write "helper_dir = PATH" back. */
-#define CONF_HELPER_DIR_MAX 256
+/* helper_dir's longest value, in bytes, as the docs state it (a test
+ * holds man/selfballoon.conf.5 and conf/selfballoon.conf to this number),
+ * and its storage, NUL included. */
+#define CONF_HELPER_DIR_LEN_MAX 255
+#define CONF_HELPER_DIR_MAX (CONF_HELPER_DIR_LEN_MAX + 1)
 #define CONF_HELPER_DIR_DEFAULT "/sys/kernel/selfballoon_frontswap"
 
-/* Files larger than this are rejected before parsing. */
+/* Files larger than this are rejected before parsing. A line may be as
+ * long as the file. */
 #define CONF_FILE_MAX (1024 * 1024)
-
-/* Longer lines are rejected (not counting "\r\n" or a BOM): libinih 55
- * reads lines into 200 bytes, which must hold the line, "\r\n" and NUL. */
-#define CONF_LINE_MAX 197
 
 struct sb_config {
         struct sb_settings settings;
@@ -51,11 +49,18 @@ void conf_default(struct sb_config *ret);
 
 /*
  * Reads and parses the file at path. Keys the file does not set keep their
- * defaults. Returns 0; -ENOENT if the file does not exist (the caller runs
- * on defaults); -EINVAL for a file that is not valid, with errbuf set to
- * "PATH:LINE: what is wrong; accepted: ..." for the first error in line
- * order; or another -errno when the file cannot be read. errbuf (may be
- * NULL) always gets a message on failure. *ret is written only on success.
+ * defaults. Returns 0, or:
+ *   -ENOENT   the file does not exist (the caller may run on defaults);
+ *   -EINVAL   the file is not valid (or larger than CONF_FILE_MAX), errbuf
+ *             "PATH:LINE: what is wrong; accepted: ..." for the first error
+ *             in line order;
+ *   -ENOMEM   out of memory;
+ *   any other -errno of open(2)/read(2), unchanged (-EACCES, -EISDIR,
+ *             -ELOOP, -EIO, ...): the file is there but cannot be read,
+ *             errbuf "PATH: strerror". Like -EINVAL, a fault of the file,
+ *             not of the daemon: selfballoond(8) exits 2 for it.
+ * errbuf (may be NULL) always gets a message on failure. *ret is written
+ * only on success.
  */
 int conf_load(const char *path, struct sb_config *ret, char *errbuf, size_t errlen);
 

@@ -107,7 +107,8 @@ struct sb_reserve policy_default_reserve(enum sb_policy p);
 void policy_state_init(struct sb_policy_state *ret);
 
 /* Returns 0, or -EINVAL for a page size that is not a power of two between
- * 1 KiB and 1 MiB, or settings out of their documented ranges. */
+ * 1 KiB and 1 MiB, or settings out of their documented ranges, or an MB
+ * setting the seed's MB2PAGES() would wrap with this page size. */
 int policy_validate(const struct sb_settings *s, uint64_t page_size);
 
 /* The reserve in MB that the settings mean, given MemTotal at start. */
@@ -154,7 +155,12 @@ int policy_from_string(const char *s, enum sb_policy *ret);
 #define SB_INTERVAL_MAX 3600U
 #define SB_HYSTERESIS_MIN 1U
 #define SB_HYSTERESIS_MAX 1000000U
-#define SB_MB_MAX 16777216ULL
+/* The MB settings (min_usable_mb, reserved_mb) stay below the wrap of the
+ * seed's MB2PAGES(), which shifts an unsigned int: with 4 KiB pages, 2^24 MB
+ * would be 2^32 pages, 0 to the seed. policy_validate() lowers the limit for
+ * pages under 4 KiB. SB_MB_MAX_NUMBER is for the docs' text (STRINGIFY). */
+#define SB_MB_MAX_NUMBER 16777215
+#define SB_MB_MAX ((uint64_t)SB_MB_MAX_NUMBER)
 #define SB_PERCENT_MAX 100U
 
 /* SB_POLICY_ADAPTIVE's cushion above Committed_AS + kernel memory, in MB,

@@ -3,15 +3,11 @@
  * The balloon driver's sysfs files and guest detection. sysfs attributes
  * are produced whole by one show() call and consumed whole by one store()
  * call, so each is read until EOF into a small buffer and written with a
- * single write().
+ * single write() (util.c's readers and write_u64_at()).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "balloon.h"
 #include "util.h"
@@ -46,31 +42,9 @@ int balloon_reread_target_kb(struct reread_file *f, int root_fd, uint64_t *ret_k
 
 int balloon_write_target_kb(int root_fd, uint64_t kb)
 {
-        _cleanup_close_ int fd = -EBADF;
-        char buf[32];
-        ssize_t n;
-        int len;
-
         if (kb == 0 || kb > UINT64_MAX / 1024)
                 return -EINVAL;
-        len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", kb);
-        if (len < 0 || (size_t)len >= sizeof(buf))
-                return -EINVAL;
-
-        /* O_TRUNC is a no-op on sysfs but keeps a fixture tree's regular
-         * file from ending up with the tail of a longer old value. */
-        fd = openat(root_fd, TARGET_KB_PATH, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        do
-                n = write(fd, buf, (size_t)len);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if (n != len)
-                return -EIO; /* a sysfs store sees only what one write() carries */
-        /* sysfs reports a store's failure from write(), not from close(). */
-        return 0;
+        return write_u64_at(root_fd, TARGET_KB_PATH, kb);
 }
 
 static bool is_absent(int r)
@@ -111,22 +85,30 @@ static bool has_word(const char *text, size_t len, const char *word)
         return false;
 }
 
+/* sys/hypervisor/guest_type's words; Arm guests print "Xen". */
+static const char *const guest_type_words[_GUEST_TYPE_MAX] = {
+        [GUEST_TYPE_PV] = "PV",
+        [GUEST_TYPE_HVM] = "HVM",
+        [GUEST_TYPE_PVH] = "PVH",
+        [GUEST_TYPE_ARM] = "Xen",
+};
+
+static const char *const guest_type_names[_GUEST_TYPE_MAX] = {
+        [GUEST_TYPE_UNKNOWN] = "unknown",
+        [GUEST_TYPE_PV] = "PV",
+        [GUEST_TYPE_HVM] = "HVM",
+        [GUEST_TYPE_PVH] = "PVH",
+        [GUEST_TYPE_ARM] = "Arm",
+};
+
 static enum guest_type guest_type_from_text(const char *text, size_t len)
 {
-        static const struct {
-                const char *text;
-                enum guest_type type;
-        } table[] = {
-                { "PV", GUEST_TYPE_PV },
-                { "HVM", GUEST_TYPE_HVM },
-                { "PVH", GUEST_TYPE_PVH },
-                { "Xen", GUEST_TYPE_ARM },
-        };
+        int t;
 
-        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-                if (text_is(text, len, table[i].text))
-                        return table[i].type;
-        return GUEST_TYPE_UNKNOWN;
+        if (len > 0 && text[len - 1] == '\n')
+                len--;
+        t = TABLE_LOOKUP_N(guest_type_words, text, len);
+        return t < 0 ? GUEST_TYPE_UNKNOWN : (enum guest_type)t;
 }
 
 int guest_detect(int root_fd, struct guest_info *ret)
@@ -192,15 +174,7 @@ const char *guest_detect_to_string(int result)
 
 const char *guest_type_to_string(enum guest_type t)
 {
-        static const char *const names[_GUEST_TYPE_MAX] = {
-                [GUEST_TYPE_UNKNOWN] = "unknown",
-                [GUEST_TYPE_PV] = "PV",
-                [GUEST_TYPE_HVM] = "HVM",
-                [GUEST_TYPE_PVH] = "PVH",
-                [GUEST_TYPE_ARM] = "Arm",
-        };
+        const char *s = TABLE_NAME(guest_type_names, t);
 
-        if ((unsigned)t >= _GUEST_TYPE_MAX)
-                return "unknown";
-        return names[t];
+        return s ? s : "unknown";
 }

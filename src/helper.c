@@ -81,7 +81,7 @@ int helper_shrink(int root_fd, const char *dir, uint64_t target_pages)
                 r = -errno;
                 goto out;
         }
-        r = write_u64_at(root_fd, path, target_pages);
+        r = write_u64_at_interruptible(root_fd, path, target_pages);
         (void)setitimer(ITIMER_REAL, &off, NULL);
         if (shrink_alarm)
                 r = -ETIMEDOUT;

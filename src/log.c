@@ -8,18 +8,24 @@
 
 #include "log.h"
 #include "macro.h"
+#include "util.h"
 
 /* The one piece of process-wide state outside the manager: where logs go. */
 static enum log_target log_target = LOG_TARGET_CONSOLE;
 
+/* What --log accepts; auto is what it means when not given. */
+static const char *const log_target_names[_LOG_TARGET_MAX] = {
+        [LOG_TARGET_CONSOLE] = "console",
+        [LOG_TARGET_JOURNAL] = "journal",
+};
+
 int log_target_from_string(const char *s, enum log_target *ret)
 {
-        if (strcmp(s, "console") == 0)
-                *ret = LOG_TARGET_CONSOLE;
-        else if (strcmp(s, "journal") == 0)
-                *ret = LOG_TARGET_JOURNAL;
-        else
-                return -EINVAL;
+        int t = TABLE_LOOKUP(log_target_names, s);
+
+        if (t < 0)
+                return t;
+        *ret = (enum log_target)t;
         return 0;
 }
 
@@ -31,11 +37,17 @@ void log_open(enum log_target t)
         log_target = t;
 }
 
+static const char *const prio_names[] = {
+        [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
+        [LOG_ERR] = "error",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+};
+
 static const char *prio_name(int p)
 {
-        static const char *const names[] = { "emerg", "alert", "crit",   "error",
-                                             "warning", "notice", "info", "debug" };
-        return p >= 0 && p < 8 ? names[p] : "?";
+        const char *s = p >= 0 ? TABLE_NAME(prio_names, p) : NULL;
+
+        return s ? s : "?";
 }
 
 __attribute__((format(printf, 5, 0))) static void log_v(int priority, const char *message_id,

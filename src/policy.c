@@ -98,6 +98,17 @@ static bool in_range(uint64_t v, uint64_t lo, uint64_t hi)
         return v >= lo && v <= hi;
 }
 
+_Static_assert(SB_MB_MAX == UINT32_MAX >> (20 - 12), "SB_MB_MAX: MB2PAGES() wraps above it");
+
+/* The most MB that the seed's MB2PAGES(), an unsigned int shifted left,
+ * turns into pages without wrapping. */
+static uint64_t mb_max(unsigned shift)
+{
+        uint64_t m = UINT32_MAX >> (20 - shift);
+
+        return m < SB_MB_MAX ? m : SB_MB_MAX;
+}
+
 int policy_validate(const struct sb_settings *s, uint64_t page_size)
 {
         unsigned shift;
@@ -109,12 +120,13 @@ int policy_validate(const struct sb_settings *s, uint64_t page_size)
             !in_range(s->up_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
             !in_range(s->frontswap_hysteresis, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
             !in_range(s->frontswap_inertia, SB_HYSTERESIS_MIN, SB_HYSTERESIS_MAX) ||
-            s->min_usable_mb > SB_MB_MAX ||
+            s->min_usable_mb > mb_max(shift) ||
             !in_range(s->watch_rate_mb_s, SB_WATCH_RATE_MIN, SB_WATCH_RATE_MAX) ||
             !in_range(s->watch_min_ms, SB_WATCH_MIN_MS_MIN, SB_WATCH_MIN_MS_MAX) ||
             s->watch_low_mb > SB_MB_MAX)
                 return -EINVAL;
-        if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX : s->reserve.value > SB_MB_MAX)
+        if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX
+                               : s->reserve.value > mb_max(shift))
                 return -EINVAL;
         if ((unsigned)s->policy >= _SB_POLICY_MAX)
                 return -EINVAL;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,36 @@ static const char *const column_names[_REPLAY_COLUMN_MAX] = {
         [REPLAY_PAGE_TABLES_KB] = "page_tables_kb",
         [REPLAY_MEM_AVAILABLE_KB] = "mem_available_kb",
 };
+
+#define OBS(field) offsetof(struct sb_observation, field)
+
+/* Where a numeric column goes in the observation, and the flag that says
+ * it was given, for the columns that have one. */
+static const struct {
+        size_t value;
+        bool has_flag;
+        size_t flag;
+} column_fields[_REPLAY_COLUMN_MAX] = {
+        [REPLAY_MEM_TOTAL_KB] = { OBS(mem_total_kb), false, 0 },
+        [REPLAY_COMMITTED_AS_KB] = { OBS(committed_as_kb), false, 0 },
+        [REPLAY_TOTALRESERVE_KB] = { OBS(totalreserve_kb), false, 0 },
+        [REPLAY_MAX_KB] = { OBS(max_kb), false, 0 },
+        [REPLAY_BALLOON_CURRENT_KB] = { OBS(balloon_current_kb), false, 0 },
+        [REPLAY_FRONTSWAP_PAGES] = { OBS(frontswap_pages), true, OBS(has_frontswap) },
+        [REPLAY_SUNRECLAIM_KB] = { OBS(sunreclaim_kb), false, 0 },
+        [REPLAY_KERNEL_STACK_KB] = { OBS(kernel_stack_kb), false, 0 },
+        [REPLAY_PAGE_TABLES_KB] = { OBS(page_tables_kb), false, 0 },
+        [REPLAY_MEM_AVAILABLE_KB] = { OBS(mem_available_kb), true, OBS(has_mem_available) },
+};
+
+static void store_column(struct sb_observation *o, enum replay_column c, uint64_t v)
+{
+        const bool given = true;
+
+        memcpy((char *)o + column_fields[c].value, &v, sizeof(v));
+        if (column_fields[c].has_flag)
+                memcpy((char *)o + column_fields[c].flag, &given, sizeof(given));
+}
 
 static bool column_required(enum replay_column c)
 {
@@ -63,9 +94,7 @@ int replay_parse_header(const char *line, struct replay_header *ret, char *errbu
 
                 if (h.n_fields >= REPLAY_MAX_FIELDS)
                         return fail(errbuf, errlen, "more than %d columns", REPLAY_MAX_FIELDS);
-                for (int c = 0; c < _REPLAY_COLUMN_MAX; c++)
-                        if (strlen(column_names[c]) == n && memcmp(f, column_names[c], n) == 0)
-                                col = c;
+                col = TABLE_LOOKUP_N(column_names, f, n);
                 if (col < 0)
                         return fail(errbuf, errlen,
                                     "unknown column '%.*s'; columns are t_s, mem_total_kb, "
@@ -90,25 +119,24 @@ int replay_parse_header(const char *line, struct replay_header *ret, char *errbu
  * in microseconds, saturated, digits finer than a microsecond dropped. */
 static bool valid_time(const char *s, size_t n, uint64_t *ret_us)
 {
-        size_t i = 0, digits = 0;
+        const uint64_t sec_max = UINT64_MAX / 1000000;
+        size_t i = span_digits(s, n), frac = 0;
         uint64_t sec = 0, us = 0, scale = 100000;
 
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-                unsigned d = (unsigned)(s[i] - '0');
-
-                sec = sec > (UINT64_MAX / 1000000 - d) / 10 ? UINT64_MAX / 1000000 : sec * 10 + d;
-                i++, digits++;
-        }
+        /* more seconds than a uint64_t of microseconds holds: saturate */
+        if (i > 0 && (parse_u64_n(s, i, &sec) < 0 || sec > sec_max))
+                sec = sec_max;
         if (i < n && s[i] == '.') {
-                i++;
-                while (i < n && s[i] >= '0' && s[i] <= '9') {
-                        us += (uint64_t)(s[i] - '0') * scale;
-                        scale /= 10;
-                        i++, digits++;
-                }
+                frac = span_digits(s + i + 1, n - i - 1);
+                for (size_t k = 0; k < frac && scale > 0; k++, scale /= 10)
+                        us += (uint64_t)(s[i + 1 + k] - '0') * scale;
+                if (i + 1 + frac != n)
+                        return false;
+        } else if (i != n) {
+                return false;
         }
         *ret_us = sec * 1000000 + us;
-        return i == n && digits > 0;
+        return i + frac > 0;
 }
 
 int replay_parse_row(const struct replay_header *h, const char *line, struct replay_row *ret,
@@ -146,25 +174,7 @@ int replay_parse_row(const struct replay_header *h, const char *line, struct rep
                                     "%s '%.*s' is not a whole number (decimal digits, "
                                     "at most %" PRIu64 ")",
                                     column_names[col], (int)(n > 40 ? 40 : n), f, UINT64_MAX);
-                switch (col) {
-                case REPLAY_MEM_TOTAL_KB: r.obs.mem_total_kb = v; break;
-                case REPLAY_COMMITTED_AS_KB: r.obs.committed_as_kb = v; break;
-                case REPLAY_TOTALRESERVE_KB: r.obs.totalreserve_kb = v; break;
-                case REPLAY_MAX_KB: r.obs.max_kb = v; break;
-                case REPLAY_BALLOON_CURRENT_KB: r.obs.balloon_current_kb = v; break;
-                case REPLAY_FRONTSWAP_PAGES:
-                        r.obs.has_frontswap = true;
-                        r.obs.frontswap_pages = v;
-                        break;
-                case REPLAY_SUNRECLAIM_KB: r.obs.sunreclaim_kb = v; break;
-                case REPLAY_KERNEL_STACK_KB: r.obs.kernel_stack_kb = v; break;
-                case REPLAY_PAGE_TABLES_KB: r.obs.page_tables_kb = v; break;
-                case REPLAY_MEM_AVAILABLE_KB:
-                        r.obs.has_mem_available = true;
-                        r.obs.mem_available_kb = v;
-                        break;
-                default: break;
-                }
+                store_column(&r.obs, col, v);
         }
         if (i < h->n_fields)
                 return fail(errbuf, errlen, "%zu fields, the header has %zu", i, h->n_fields);
@@ -195,20 +205,46 @@ static void chomp(char *line, ssize_t *n)
                 line[--*n] = '\0';
 }
 
+/* The decisions so far: what tells a look of the watch from a tick. */
+struct replay_loop {
+        struct sb_policy_state st;
+        bool have_tick;         /* the last regular tick had a t_s */
+        uint64_t tick_us;       /* ... which was this */
+        uint64_t last_target_kb;
+};
+
+/* A line less than an interval after the last regular one is a look of
+ * the watch, as in the daemon. */
+static int replay_decide(struct replay_loop *l, const struct sb_settings *s,
+                         const struct replay_row *r, uint64_t page_size, struct sb_decision *ret)
+{
+        int k;
+
+        if (s->watch && r->has_t && l->have_tick && r->t_us >= l->tick_us &&
+            r->t_us - l->tick_us < (uint64_t)s->interval_s * 1000000) {
+                k = policy_decide_watch(s, &l->st, &r->obs, page_size, l->last_target_kb, ret);
+        } else {
+                k = policy_decide(s, &l->st, &r->obs, page_size, ret);
+                l->have_tick = r->has_t;
+                l->tick_us = r->t_us;
+        }
+        if (k == 0 && ret->balloon)
+                l->last_target_kb = ret->target_kb;
+        return k;
+}
+
 int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *s,
                uint64_t page_size, char *errbuf, size_t errlen)
 {
         _cleanup_free_ char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
+        struct replay_loop l = { .have_tick = false };
         unsigned long lineno = 0;
         struct replay_header h;
-        struct sb_policy_state st;
+        size_t cap = 0;
         char msg[256];
-        bool have_tick = false;
-        uint64_t tick_us = 0, last_target_kb = 0;
+        ssize_t n;
 
-        policy_state_init(&st);
+        policy_state_init(&l.st);
         while ((n = getline(&line, &cap, in)) >= 0) {
                 struct replay_row r;
                 struct sb_decision d;
@@ -233,21 +269,11 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                         snprintf(errbuf, errlen, "%s:%lu: %s", name, lineno, msg);
                         return -EINVAL;
                 }
-                /* a line less than an interval after the last regular one is
-                 * a look of the watch, as in the daemon */
-                if (s->watch && r.has_t && have_tick && r.t_us >= tick_us &&
-                    r.t_us - tick_us < (uint64_t)s->interval_s * 1000000) {
-                        if (policy_decide_watch(s, &st, &r.obs, page_size, last_target_kb, &d) <
-                            0)
-                                goto rejected;
-                } else {
-                        if (policy_decide(s, &st, &r.obs, page_size, &d) < 0)
-                                goto rejected;
-                        have_tick = r.has_t;
-                        tick_us = r.t_us;
+                if (replay_decide(&l, s, &r, page_size, &d) < 0) {
+                        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name,
+                                 lineno);
+                        return -EINVAL;
                 }
-                if (d.balloon)
-                        last_target_kb = d.target_kb;
                 replay_format_decision(r.t_s, &d, outline, sizeof(outline));
                 if (fprintf(out, "%s\n", outline) < 0 || fflush(out) != 0)
                         return -EIO;
@@ -261,7 +287,4 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                 return -EINVAL;
         }
         return 0;
-rejected:
-        snprintf(errbuf, errlen, "%s:%lu: settings or page size rejected", name, lineno);
-        return -EINVAL;
 }

@@ -18,37 +18,37 @@
 #define BASE_PATH RUNSTATE_DIR "/reserve-base"
 #define BASE_TMP RUNSTATE_DIR "/.reserve-base.tmp"
 
-static int ensure_dir(int root_fd)
+/* Opens (creating) a file in RUNSTATE_DIR, creating the directory first. */
+static int runstate_open(int root_fd, const char *path, int flags)
 {
+        int fd;
+
         if (mkdirat(root_fd, "run", 0755) < 0 && errno != EEXIST)
                 return -errno;
         if (mkdirat(root_fd, RUNSTATE_DIR, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        return 0;
+        fd = openat(root_fd, path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        return fd < 0 ? -errno : fd;
 }
 
 int runstate_lock(int root_fd, pid_t *ret_holder)
 {
         _cleanup_close_ int fd = -EBADF;
         char buf[32];
-        int r, n;
+        int n;
 
-        r = ensure_dir(root_fd);
-        if (r < 0)
-                return r;
-        fd = openat(root_fd, LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = runstate_open(root_fd, LOCK_PATH, O_RDWR);
         if (fd < 0)
-                return -errno;
+                return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 uint64_t pid = 0;
                 ssize_t k;
 
                 if (errno != EWOULDBLOCK)
                         return -errno;
-                k = pread(fd, buf, sizeof(buf) - 1, 0);
-                buf[k > 0 ? k : 0] = '\0';
-                buf[strcspn(buf, "\n")] = '\0';
-                *ret_holder = parse_u64(buf, &pid) == 0 ? (pid_t)pid : 0;
+                /* the holder's "PID\n", as written below */
+                k = pread(fd, buf, sizeof(buf), 0);
+                *ret_holder = k > 0 && parse_u64_line(buf, (size_t)k, &pid) == 0 ? (pid_t)pid : 0;
                 return -EWOULDBLOCK;
         }
         n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
@@ -56,6 +56,13 @@ int runstate_lock(int root_fd, pid_t *ret_holder)
                 return -errno;
         return TAKE_FD(fd);
 }
+
+enum { RECORD_SYSFS_TARGET_KB, RECORD_XENSTORE_TARGET_KB, _RECORD_KEY_MAX };
+
+static const char *const record_keys[_RECORD_KEY_MAX] = {
+        [RECORD_SYSFS_TARGET_KB] = "sysfs_target_kb",
+        [RECORD_XENSTORE_TARGET_KB] = "xenstore_target_kb",
+};
 
 int runstate_record_parse(const char *text, struct start_record *ret)
 {
@@ -71,13 +78,16 @@ int runstate_record_parse(const char *text, struct start_record *ret)
                 eq = memchr(p, '=', n);
                 if (!eq || parse_u64_n(eq + 1, n - (size_t)(eq - p) - 1, &v) < 0)
                         return -EBADMSG;
-                if ((size_t)(eq - p) == 15 && memcmp(p, "sysfs_target_kb", 15) == 0) {
+                switch (TABLE_LOOKUP_N(record_keys, p, (size_t)(eq - p))) {
+                case RECORD_SYSFS_TARGET_KB:
                         r.sysfs_target_kb = v;
                         have_sysfs = true;
-                } else if ((size_t)(eq - p) == 18 && memcmp(p, "xenstore_target_kb", 18) == 0) {
+                        break;
+                case RECORD_XENSTORE_TARGET_KB:
                         r.xenstore_target_kb = v;
                         r.has_xenstore = true;
-                } else {
+                        break;
+                default:
                         return -EBADMSG;
                 }
                 p += n + (eol ? 1 : 0);
@@ -103,13 +113,11 @@ int runstate_record_read(int root_fd, struct start_record *ret)
 static int write_once(int root_fd, const char *path, const char *tmp, const char *buf, size_t n)
 {
         _cleanup_close_ int fd = -EBADF;
-        int k = ensure_dir(root_fd);
+        int k;
 
-        if (k < 0)
-                return k;
-        fd = openat(root_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = runstate_open(root_fd, tmp, O_WRONLY | O_TRUNC);
         if (fd < 0)
-                return -errno;
+                return fd;
         if (write(fd, buf, n) != (ssize_t)n || fsync(fd) < 0) {
                 k = errno ? -errno : -EIO;
                 unlinkat(root_fd, tmp, 0);

@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ import threading
 import time
 import traceback
 
-from xsharness import XenstoreHarness
+from xsharness import NotifySocket, XenstoreHarness
 
 DAEMON = None  # argv[1]
 FIXTURE = os.environ.get('SB_FIXTURE') or os.path.join(
@@ -931,51 +930,6 @@ def test_reconnect_as_another_domain(xs, base):
 
 
 # ---- 5: sd_notify ------------------------------------------------------------------
-
-class NotifySocket:
-    def __init__(self, base):
-        self.path = os.path.join(base, 'notify')
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.1)
-        self.msgs = []  # (monotonic, [assignments])
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._hook = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def on_message(self, hook):
-        """hook(assignments) runs in the receiving thread, at arrival."""
-        self._hook = hook
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                m = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            items = m.decode().split('\n')
-            if self._hook:
-                self._hook(items)
-            with self._lock:
-                self.msgs.append((time.monotonic(), items))
-
-    def items(self):
-        with self._lock:
-            return [i for _, m in self.msgs for i in m]
-
-    def messages(self):
-        with self._lock:
-            return [m for _, m in self.msgs]
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
-
 
 def test_notify_socket(xs, base):
     guest5(xs)

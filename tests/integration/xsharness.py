@@ -40,9 +40,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
-__all__ = ['XenstoreHarness', 'XsClient', 'XsError', 'LineReader',
+__all__ = ['XenstoreHarness', 'XsClient', 'XsError', 'LineReader', 'NotifySocket',
            'XS_DEFAULT_XENSTORED']
 
 XS_DEFAULT_XENSTORED = '/usr/lib/xen-4.17/bin/xenstored'
@@ -654,6 +655,55 @@ class LineReader:
             return None
         line, self._buf = self._buf.split(b'\n', 1)
         return line.decode()
+
+
+class NotifySocket:
+    """A NOTIFY_SOCKET of our own, as systemd's: a datagram socket at
+    BASE/notify that records every sd_notify() message as it arrives.
+    Shared here so that every integration test binds it the same way."""
+
+    def __init__(self, base):
+        self.path = os.path.join(base, 'notify')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.msgs = []  # (monotonic, [assignments])
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._hook = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def on_message(self, hook):
+        """hook(assignments) runs in the receiving thread, at arrival."""
+        self._hook = hook
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                m = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            items = m.decode().split('\n')
+            if self._hook:
+                self._hook(items)
+            with self._lock:
+                self.msgs.append((time.monotonic(), items))
+
+    def items(self):
+        with self._lock:
+            return [i for _, m in self.msgs for i in m]
+
+    def messages(self):
+        with self._lock:
+            return [m for _, m in self.msgs]
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
 
 
 def _main(argv):

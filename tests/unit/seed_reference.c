@@ -7,7 +7,14 @@
  */
 #include "seed_reference.h"
 
-#define REF_MB2PAGES(mb, sh) ((unsigned long)(mb) << (20 - (sh)))
+/* The kernel builds without -Wsign-compare; the seed compares unsigned long
+ * pages with MB2PAGES() of int constants as written, and so does this copy. */
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
+/* As the seed's MB2PAGES(): the shift happens in the type of mb, an
+ * unsigned int for the tunables, so it wraps from 2^(32 - (20 - sh)) MB on
+ * before the result widens to unsigned long. */
+#define REF_MB2PAGES(mb, sh) ((mb) << (20 - (sh)))
 #define REF_PAGES2MB(p, sh) ((p) >> (20 - (sh)))
 
 unsigned int seed_default_reserved_mb(unsigned long totalram_pages, unsigned shift)

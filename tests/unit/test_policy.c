@@ -46,7 +46,6 @@ struct floor_case {
 
 static void test_floor_branches(void **unused)
 {
-        const uint64_t R = 1000;
         static const struct floor_case cases[] = {
                 /* useful < 16 MiB: not worth ballooning, floor = max_pfn */
                 { 0, 1000, 0, 1000 },
@@ -57,12 +56,14 @@ static void test_floor_branches(void **unused)
                 { MB(16) + 2, 1000, 0, 1000 + MB(16) + 1 },
                 { MB(64) - 1, 1000, 0, 1000 + MB(16) + (MB(48) - 1) / 2 },
                 /* 64..512 MiB: reserve + 40 MiB + (useful - 40 MiB) / 8 */
-                { MB(64), 1000, 0, 1000 + MB(40) + MB(24) / 8 },
+                /* by hand: 1000 + 40*256 + (64-40)*256/8 = 1000 + 10240 + 768 */
+                { MB(64), 1000, 0, 12008 },
                 { MB(64) + 7, 1000, 0, 1000 + MB(40) + MB(24) / 8 },
                 { MB(64) + 8, 1000, 0, 1000 + MB(40) + MB(24) / 8 + 1 },
                 { MB(512) - 1, 1000, 0, 1000 + MB(40) + (MB(472) - 1) / 8 },
                 /* >= 512 MiB: reserve + 99 MiB + (useful - 99 MiB) / 32 */
-                { MB(512), 1000, 0, 1000 + MB(99) + MB(413) / 32 },
+                /* by hand: 1000 + 99*256 + (512-99)*256/32 = 1000 + 25344 + 3304 */
+                { MB(512), 1000, 0, 29648 },
                 { MB(1024), 1000, 0, 29648 + 4096 },
                 { MB(512), 0, 0, 25344 + 3304 },
                 /* min_usable_mb replaces the piecewise function */
@@ -70,7 +71,6 @@ static void test_floor_branches(void **unused)
                 { MB(8), 1000, 1, 1000 + MB(1) },
         };
 
-        (void)R;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 const struct floor_case *c = &cases[i];
                 struct sb_settings s = settings_noreserve();
@@ -89,9 +89,6 @@ static void test_floor_branches(void **unused)
                                  c->useful_pages, d.floor_pages, c->expect_floor);
                 assert_int_equal(d.floor_kb, P2KB(c->expect_floor));
         }
-        /* the spot values above, written out once by hand */
-        assert_int_equal(1000 + MB(40) + MB(24) / 8, 12008);
-        assert_int_equal(1000 + MB(99) + MB(413) / 32, 29648);
 }
 
 /* ---- hysteresis in both directions, and the balloon scale ---- */
@@ -477,6 +474,17 @@ static void test_validate(void **unused)
         assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
         t = s, t.policy = _SB_POLICY_MAX;
         assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        /* the MB cap is where MB2PAGES()'s unsigned int wraps: 2^24 MB with
+         * 4 KiB pages, 2^22 MB with 1 KiB pages */
+        t = s, t.min_usable_mb = SB_MB_MAX;
+        assert_int_equal(policy_validate(&t, PAGE), 0);
+        assert_int_equal(policy_validate(&t, 1 << 16), 0);
+        assert_int_equal(policy_validate(&t, 1024), -EINVAL);
+        t = s, t.min_usable_mb = (1ULL << 22) - 1;
+        assert_int_equal(policy_validate(&t, 1024), 0);
+        t = s, t.reserve = (struct sb_reserve){ false, 1ULL << 22 };
+        assert_int_equal(policy_validate(&t, 1024), -EINVAL);
+        assert_int_equal(policy_validate(&t, 2048), 0);
         assert_string_equal(policy_to_string(SB_POLICY_SEED), "seed");
         assert_null(policy_to_string(_SB_POLICY_MAX));
 }
@@ -499,10 +507,22 @@ static uint64_t rnd_in(uint64_t lo, uint64_t hi)
         return lo + rnd() % (hi - lo + 1);
 }
 
+/* MB settings: mostly small; one in eight within 4096 of the cap and one
+ * in eight at its last four values, where the seed's unsigned int
+ * MB2PAGES() is closest to wrapping (at SB_MB_MAX + 1 with 4 KiB pages). */
+static uint64_t rnd_mb(void)
+{
+        switch (rnd() % 8) {
+        case 0: return SB_MB_MAX - rnd_in(0, 3);
+        case 1: return rnd_in(SB_MB_MAX - 4095, SB_MB_MAX);
+        default: return rnd_in(1, 4096);
+        }
+}
+
 static void test_random_against_reference(void **unused)
 {
         const unsigned shifts[] = { 12, 14, 16 };
-        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0, adaptive_more = 0;
+        uint64_t compared = 0, capped = 0, shrinks = 0, ticks = 0, adaptive_more = 0, near_cap = 0;
         const uint64_t sequences = 20000, per_sequence = 50;
 
         for (uint64_t seq = 0; seq < sequences; seq++) {
@@ -510,7 +530,10 @@ static void test_random_against_reference(void **unused)
                 uint64_t page_size = 1ULL << shift, kb_per_page = page_size / 1024;
                 struct sb_settings s, sa;
                 struct sb_policy_state st, sta;
-                uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 36) >> (shift - 12));
+                /* up to 64 TiB, x86-64's 46-bit physical limit: beyond 160 TiB
+                 * the seed's 10 % default reserve passes 2^24 MB and its
+                 * MB2PAGES() wraps, which the core deliberately does not */
+                uint64_t max_pfn = rnd_in(MB(8) >> (shift - 12), (1ULL << 34) >> (shift - 12));
                 struct seed_world w = { 0 };
 
                 policy_settings_default(&s);
@@ -518,19 +541,21 @@ static void test_random_against_reference(void **unused)
                 policy_state_init(&sta);
                 s.down_hysteresis = (uint32_t)rnd_in(1, 16);
                 s.up_hysteresis = (uint32_t)rnd_in(1, 4);
-                s.min_usable_mb = rnd() % 2 ? 0 : rnd_in(1, 4096);
+                s.min_usable_mb = rnd() % 2 ? 0 : rnd_mb();
                 s.frontswap_selfshrink = rnd() % 2;
                 s.frontswap_hysteresis = (uint32_t)rnd_in(1, 40);
                 s.frontswap_inertia = (uint32_t)rnd_in(1, 5);
                 if (rnd() % 2)
                         s.reserve = (struct sb_reserve){ true, 10 };
                 else
-                        s.reserve = (struct sb_reserve){ false, rnd_in(0, 2048) };
+                        s.reserve = (struct sb_reserve){ false, rnd() % 16 ? rnd_mb() : 0 };
 
                 /* adaptive with the same settings: the seed's arithmetic on
                  * Committed_AS + the kernel memory it reads */
                 sa = s;
                 sa.policy = SB_POLICY_ADAPTIVE;
+                near_cap += s.min_usable_mb > SB_MB_MAX - 4096 ||
+                            (!s.reserve.percent && s.reserve.value > SB_MB_MAX - 4096);
 
                 w.xen_selfballooning_enabled = 1;
                 w.downhys = s.down_hysteresis;
@@ -629,6 +654,8 @@ static void test_random_against_reference(void **unused)
         assert_true(compared > ticks / 2);
         assert_true(shrinks > 1000);
         assert_true(adaptive_more > ticks / 2);
+        print_message("random: %" PRIu64 " sequences with an MB setting near SB_MB_MAX\n", near_cap);
+        assert_true(near_cap > sequences / 16);
 }
 
 /* The watch: the policy's arithmetic on fresh readings without

@@ -239,12 +239,95 @@ static void test_kernel_files_kept(void **unused)
         close(root);
 }
 
+/* The one digit loop and what finds its input. */
+static void test_numbers(void **unused)
+{
+        uint64_t v = SENTINEL;
+        const char *p, *t;
+        int64_t i;
+
+        assert_int_equal(span_digits("123abc", 6), 3);
+        assert_int_equal(span_digits("123", 2), 2); /* never past n */
+        assert_int_equal(span_digits("x1", 2), 0);
+        assert_int_equal(parse_u64_n("18446744073709551615", 20, &v), 0);
+        assert_int_equal(v, UINT64_MAX);
+        v = SENTINEL;
+        assert_int_equal(parse_u64_n("18446744073709551616", 20, &v), -ERANGE);
+        assert_int_equal(parse_u64_n("", 0, &v), -EINVAL);
+        assert_int_equal(parse_u64_n("1 ", 2, &v), -EINVAL);
+        assert_int_equal(v, SENTINEL);
+        assert_int_equal(parse_u64_line("42\n", 3, &v), 0);
+        assert_int_equal(v, 42);
+        assert_int_equal(parse_u64_line("42\n\n", 4, &v), -EBADMSG);
+
+        t = "  77 kB";
+        p = skip_blanks(t, t + 7);
+        assert_int_equal(scan_u64(&p, t + 7, &v), 0);
+        assert_int_equal(v, 77);
+        assert_ptr_equal(p, t + 4);
+        t = "99999999999999999999";
+        p = t;
+        assert_int_equal(scan_u64(&p, t + 20, &v), -EBADMSG);
+        assert_ptr_equal(p, t); /* not advanced on failure */
+        t = "-9223372036854775808,";
+        p = t;
+        assert_int_equal(scan_i64(&p, t + strlen(t), &i), 0);
+        assert_true(i == INT64_MIN);
+        assert_int_equal(*p, ',');
+        t = "-9223372036854775809";
+        p = t;
+        assert_int_equal(scan_i64(&p, t + strlen(t), &i), -EBADMSG);
+        assert_true(token_is("high", 4, "high"));
+        assert_false(token_is("high_min", 8, "high"));
+}
+
+static const char *const names[] = { [0] = "zero", [2] = "two" };
+
+static void test_tables(void **unused)
+{
+        assert_int_equal(TABLE_LOOKUP(names, "zero"), 0);
+        assert_int_equal(TABLE_LOOKUP(names, "two"), 2);
+        assert_int_equal(TABLE_LOOKUP(names, "Two"), -EINVAL);
+        assert_int_equal(TABLE_LOOKUP(names, ""), -EINVAL); /* the gap has no name */
+        assert_int_equal(TABLE_LOOKUP_N(names, "two\n", 3), 2);
+        assert_int_equal(TABLE_LOOKUP_N(names, "tw", 2), -EINVAL);
+        assert_string_equal(TABLE_NAME(names, 2), "two");
+        assert_null(TABLE_NAME(names, 1));
+        assert_null(TABLE_NAME(names, 3));
+}
+
+/* write_u64_at(): one write, a file truncated first. */
+static void test_write_u64(void **unused)
+{
+        struct tree t;
+        char buf[64];
+        int fd;
+        ssize_t n;
+
+        tree_make(&t);
+        write_at(t.fd, "n", "123456789\n");
+        assert_int_equal(write_u64_at(t.fd, "n", 42), 0);
+        fd = openat(t.fd, "n", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        assert_string_equal(buf, "42\n");
+        assert_int_equal(write_u64_at_interruptible(t.fd, "n", UINT64_MAX), 0);
+        assert_int_equal(write_u64_at(t.fd, "missing/n", 1), -ENOENT);
+        tree_free(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_regular_files_not_kept),
                 cmocka_unit_test(test_odd_reads_drop_the_fd),
                 cmocka_unit_test(test_kernel_files_kept),
+                cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_tables),
+                cmocka_unit_test(test_write_u64),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

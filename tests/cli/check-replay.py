@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""The replay command end to end: the golden sample trace, the closed loop
-that made it, and what bad input gets. Prints 'N passed, N failed'."""
+"""The replay command end to end: rows computed by hand from the seed's
+formulas (the real check), the sample trace against its golden file (a
+regression record only: the binary wrote it), the closed loop that made
+the trace, and what bad input gets. Prints 'N passed, N failed'."""
 import os
 import subprocess
 import sys
 import tempfile
 
 BIN = sys.argv[1]
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 results = []
 
 
@@ -28,15 +30,46 @@ def with_config(text):
     return f.name
 
 
-# 1. the golden file: same inputs, same settings, same decisions
+# 1. The sample trace's first two ticks, by hand from the seed's formulas
+# (selfballoon_process()), 4 KiB pages (kB / 4, truncated), default settings
+# (down_hysteresis 8, reserve 10 % of the first MemTotal):
+#
+# t=0: MemTotal 2007040 kB = 501760 pages; Committed_AS 180483 kB = 45120;
+#   totalreserve 11480 kB = 2870; max 2097152 kB = 524288; current 524288.
+#   reserve: 501760 / 10 = 50176 pages = 196 MB (PAGES2MB: >> 8) = 50176 pages
+#   goal  = 45120 + 2870 + 50176 = 98166 pages                  = 392664 kB
+#   tgt   = 501760 - (501760 - 98166) / 8 = 501760 - 50449 = 451311
+#   floor: useful = 524288 - 2870 = 521418 >= MB2PAGES(512) = 131072, so
+#          2870 + 25344 + (521418 - 25344) / 32 = 2870 + 25344 + 15502
+#        = 43716 pages                                           = 174864 kB
+#   target = tgt + current - MemTotal = 451311 + 524288 - 501760
+#        = 473839 pages                                          = 1895356 kB
+# t=5: MemTotal 1805244 kB = 451311; Committed_AS 177425 kB = 44356;
+#   current 1895356 kB = 473839; the reserve stays 196 MB (first MemTotal)
+#   goal  = 44356 + 2870 + 50176 = 97402 pages                  = 389608 kB
+#   tgt   = 451311 - (451311 - 97402) / 8 = 451311 - 44238 = 407073
+#   floor = 43716 pages (max and totalreserve unchanged)         = 174864 kB
+#   target = 407073 + 473839 - 451311 = 429601 pages            = 1718404 kB
+with open(os.path.join(DATA, "sample-trace.csv")) as f:
+    first_ticks = "".join(f.readline() for _ in range(3))
+rc, out, err = replay(first_ticks)
+check("sample trace's first ticks by hand", rc == 0 and out.splitlines() == [
+    "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages",
+    "0,%d,%d,%d,-1" % (473839 * 4, 98166 * 4, 43716 * 4),
+    "5,%d,%d,%d,-1" % (429601 * 4, 97402 * 4, 43716 * 4)], out + err)
+
+# 2. The golden file is a regression record only: the binary itself wrote
+# it. It says that nothing changed, not that anything is right (the rows
+# by hand above and below say that).
 with open(os.path.join(DATA, "sample-trace.golden")) as f:
     golden = f.read()
 p = subprocess.run([BIN, "--replay", os.path.join(DATA, "sample-trace.csv")],
                    capture_output=True, text=True)
-check("sample trace replays to the golden file", p.returncode == 0 and p.stdout == golden,
+check("sample trace replays to the golden file (regression record)",
+      p.returncode == 0 and p.stdout == golden,
       p.stderr or "output differs from sample-trace.golden")
 
-# 2. the trace itself is what the closed loop through the replay produces
+# 3. the trace itself is what the closed loop through the replay produces
 p = subprocess.run([sys.executable, os.path.join(DATA, "make-sample-trace.py"), BIN],
                    capture_output=True, text=True)
 with open(os.path.join(DATA, "sample-trace.csv")) as f:
@@ -45,7 +78,7 @@ with open(os.path.join(DATA, "sample-trace.csv")) as f:
 H = "mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb"
 ROW = "461172,5128,5692,786432,524288"
 
-# 3. the fixture guest, by hand: cur 115293 pages, goal 1282 + 1423 + 45 MB
+# 4. the fixture guest, by hand: cur 115293 pages, goal 1282 + 1423 + 45 MB
 # (11520) = 14225, tgt = 115293 - (115293-14225)/8 = 102660; useful =
 # 196608 - 1423 = 195185 (>= 512 MiB): floor = 1423 + 25344 + (195185-25344)/32
 # = 32074; target = 102660 + 131072 - 115293 = 118439 pages
@@ -53,6 +86,21 @@ rc, out, err = replay(H + "\n" + ROW + "\n")
 check("fixture guest by hand", rc == 0 and out.splitlines() == [
     "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages",
     ",%d,%d,%d,-1" % (118439 * 4, 14225 * 4, 32074 * 4)], out + err)
+
+# The MB settings' cap, by hand: reserved_mb = 16777215 (2^24 - 1) is
+# MB2PAGES = 16777215 * 256 = 4294967040 pages, still below 2^32 where the
+# seed's unsigned int wraps; goal = 1282 + 1423 + 4294967040 = 4294969745
+# pages; the target stops at max (196608 pages); floor as above. 2^24 MB
+# would be 2^32 pages, 0 to the seed: refused.
+conf = with_config("[selfballoon]\nreserved_mb = 16777215\n")
+rc, out, err = replay(H + "\n" + ROW + "\n", "--config", conf)
+check("reserved_mb at the cap, by hand", rc == 0 and out.splitlines()[1] ==
+      ",%d,%d,%d,-1" % (196608 * 4, 4294969745 * 4, 32074 * 4), out + err)
+os.unlink(conf)
+conf = with_config("[selfballoon]\nreserved_mb = 16777216\n")
+rc, out, err = replay(H + "\n" + ROW + "\n", "--config", conf)
+check("reserved_mb past the cap: exit 2", rc == 2 and (conf + ":2:") in err, err)
+os.unlink(conf)
 
 # columns in any order, t_s copied through as given
 rc, out, err = replay("t_s,balloon_current_kb,max_kb,totalreserve_kb,committed_as_kb,mem_total_kb\n"
