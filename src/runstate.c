@@ -143,14 +143,12 @@ int runstate_record_write(int root_fd, const struct start_record *r)
 int runstate_mark_once(int root_fd, const char *name)
 {
         char path[128];
-        int fd, r = ensure_dir(root_fd);
+        int fd;
 
-        if (r < 0)
-                return r;
         snprintf(path, sizeof(path), RUNSTATE_DIR "/%s", name);
-        fd = openat(root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        fd = runstate_open(root_fd, path, O_WRONLY | O_EXCL);
         if (fd < 0)
-                return errno == EEXIST ? 0 : -errno;
+                return fd == -EEXIST ? 0 : fd;
         close(fd);
         return 1;
 }
