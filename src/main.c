@@ -80,9 +80,25 @@ enum {
 /* parse_argv()'s result when it has done all there was to do (--help). */
 #define PARSE_DONE 1
 
+/* The options that only switch something on. */
+static bool *flag_of(int c, struct options *o)
+{
+        return c == OPT_PRINT_CONFIG ? &o->print_config
+               : c == OPT_ONCE       ? &o->once
+               : c == OPT_DRY_RUN    ? &o->dry_run
+               : c == OPT_RESTORE    ? &o->restore
+                                     : NULL;
+}
+
 /* One option: 0, PARSE_DONE, or -EINVAL (said on stderr). */
 static int parse_option(int c, const char *arg, struct options *o)
 {
+        bool *flag = flag_of(c, o);
+
+        if (flag) {
+                *flag = true;
+                return 0;
+        }
         switch (c) {
         case 'c':
                 o->config = arg;
@@ -90,18 +106,6 @@ static int parse_option(int c, const char *arg, struct options *o)
                 return 0;
         case OPT_REPLAY:
                 o->replay = arg;
-                return 0;
-        case OPT_PRINT_CONFIG:
-                o->print_config = true;
-                return 0;
-        case OPT_ONCE:
-                o->once = true;
-                return 0;
-        case OPT_DRY_RUN:
-                o->dry_run = true;
-                return 0;
-        case OPT_RESTORE:
-                o->restore = true;
                 return 0;
         case OPT_LOG:
                 if (log_target_from_string(arg, &o->log) == 0)
@@ -316,21 +320,29 @@ static int start_exit_code(int r)
         return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }
 
+/* The configuration and the root directory: an exit code. */
+static int prepare(const struct options *o, struct sb_config *ret_cfg, bool *ret_missing,
+                   int *ret_root_fd)
+{
+        int r = load_config(o, o->config_given, ret_cfg, ret_missing);
+
+        if (r != EXIT_OK)
+                return r;
+        *ret_root_fd = open_root(o);
+        return *ret_root_fd < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
 static int run_restore(const struct options *o)
 {
         _cleanup_close_ int root_fd = -EBADF, lock_fd = -EBADF;
-        struct manager *m = NULL;
-        struct start_record rec;
         struct sb_config cfg;
         bool missing;
-        int r;
+        int r = prepare(o, &cfg, &missing, &root_fd);
+        struct start_record rec;
+        struct manager *m = NULL;
 
-        r = load_config(o, o->config_given, &cfg, &missing);
         if (r != EXIT_OK)
                 return r;
-        root_fd = open_root(o);
-        if (root_fd < 0)
-                return EXIT_RUNTIME;
         /* nothing recorded (never started, or not a Xen guest at all): leave
          * no lock behind; the record is read again under the lock */
         if (runstate_record_read(root_fd, &rec) == -ENOENT) {
@@ -392,12 +404,9 @@ static int run_daemon(const struct options *o)
         bool missing;
         int r;
 
-        r = load_config(o, o->config_given, &cfg, &missing);
+        r = prepare(o, &cfg, &missing, &root_fd);
         if (r != EXIT_OK)
                 return r;
-        root_fd = open_root(o);
-        if (root_fd < 0)
-                return EXIT_RUNTIME;
         /* a dry run writes nothing, so it may watch beside a real instance */
         if (!o->dry_run) {
                 lock_fd = take_lock(o, root_fd);
