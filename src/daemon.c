@@ -105,7 +105,7 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
  * tick looks). The manager's period is on its clock: --tick-ms scales it. */
 static void schedule_look(struct daemon *d)
 {
-        uint64_t ms = manager_watch_period_ms(d->m), usec;
+        uint64_t ms = manager_watch_period_ms(d->m), usec, slack;
 
         if (!d->look)
                 return;
@@ -116,9 +116,12 @@ static void schedule_look(struct daemon *d)
                 (void)sd_event_source_set_enabled(d->look, SD_EVENT_OFF);
                 return;
         }
-        /* a tenth of slack: looks may batch with other wake-ups */
-        (void)sd_event_source_set_time_accuracy(d->look, usec / 10 ? usec / 10 : 1);
-        (void)rearm(d->look, usec);
+        /* a tenth of slack, so looks may batch with other wake-ups, taken
+         * off the period: sd-event fires at the window's end unless another
+         * wake-up falls in it, and the period is a deadline */
+        slack = usec / 10 ? usec / 10 : 1;
+        (void)sd_event_source_set_time_accuracy(d->look, slack);
+        (void)rearm(d->look, usec - slack);
 }
 
 /* One look between ticks; errors are the next tick's to report. No
