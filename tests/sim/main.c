@@ -60,13 +60,39 @@ struct agg {
         struct sim_metrics worst; /* worst over phases; held is the mean */
         unsigned oom_phases;
         uint64_t violations;
-        uint64_t extra_wakeups; /* fast-path wake-ups beyond the ticks, worst phase */
+        uint64_t lowered;   /* looks that lowered a target, all phases */
+        double looks_s;     /* looks per second, mean over phases */
+        uint64_t raises;    /* looks that raised the target, worst phase */
 };
+
+/* --dump-ticks: every regular decision of the first phase, for check-sim.py
+ * to recompute with its own statement of the seed's arithmetic */
+struct dump {
+        FILE *f;
+        const struct trace *t;
+        const struct sim_policy *p;
+};
+
+static void dump_tick(void *userdata, double t_s, const struct sb_observation *obs,
+                      const struct sb_decision *d)
+{
+        const struct dump *u = userdata;
+        const struct sb_settings *s = &u->p->settings;
+
+        fprintf(u->f, "%s,%s,%s,%d,%llu,%u,%u,%llu,%d,%.2f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+                u->t->name, u->p->name, policy_to_string(s->policy), s->reserve.percent,
+                (unsigned long long)s->reserve.value, s->down_hysteresis, s->up_hysteresis,
+                (unsigned long long)s->min_usable_mb, s->watch, t_s,
+                (unsigned long long)obs->mem_total_kb, (unsigned long long)obs->committed_as_kb,
+                (unsigned long long)obs->totalreserve_kb, (unsigned long long)obs->max_kb,
+                (unsigned long long)obs->balloon_current_kb, (unsigned long long)d->target_kb);
+}
 
 static void usage(FILE *f)
 {
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
-                   "                       [--dt S] [--policies a,b,...] TRACE.csv...\n");
+                   "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
+                   "                       [--policies a,b,...] TRACE.csv...\n");
 }
 
 static bool wanted(const char *list, const char *name)
@@ -146,11 +172,18 @@ int main(int argc, char **argv)
                 { "phase", required_argument, NULL, 'f' },
                 { "dt", required_argument, NULL, 'd' },
                 { "policies", required_argument, NULL, 'P' },
+                { "look-slack", required_argument, NULL, 'l' },
+                { "dump-ticks", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
-        struct sim_options o = { .dt_s = 0.1, .speed_mb_s = 1024 };
-        const char *out = NULL, *only = NULL;
+        struct sim_options o = {
+                .dt_s = SIM_DT_S,
+                .speed_mb_s = SIM_BALLOON_MB_S,
+                .look_slack = SIM_LOOK_SLACK,
+        };
+        const char *out = NULL, *only = NULL, *dump_path = NULL;
+        FILE *dump_f = NULL;
         const struct sim_policy *pol[MAX_POLICIES];
         static struct agg res[MAX_TRACES][MAX_POLICIES];
         struct trace traces[MAX_TRACES];
@@ -170,11 +203,14 @@ int main(int argc, char **argv)
                 case 'f': phase0 = atof(optarg); phases = 1; break;
                 case 'd': o.dt_s = atof(optarg); break;
                 case 'P': only = optarg; break;
+                case 'l': o.look_slack = atof(optarg); break;
+                case 'T': dump_path = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_mb_s <= 0) {
+        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_mb_s <= 0 ||
+            o.look_slack < 0) {
                 usage(stderr);
                 return 2;
         }
@@ -190,24 +226,44 @@ int main(int argc, char **argv)
                 n_traces++;
         }
 
-        printf("Balloon %.0f MB/s, step %.1f s, interval %u s, %u tick phases "
-               "(held: mean over phases; the rest: worst phase)\n\n",
-               o.speed_mb_s, o.dt_s, policies[0].settings.interval_s, phases);
+        if (dump_path) {
+                dump_f = fopen(dump_path, "we");
+                if (!dump_f) {
+                        fprintf(stderr, "selfballoon-sim: %s: %s\n", dump_path, strerror(errno));
+                        return 2;
+                }
+                fprintf(dump_f, "trace,policy,kind,reserve_percent,reserve_value,down_hysteresis,"
+                                "up_hysteresis,min_usable_mb,watch,t_s,mem_total_kb,"
+                                "committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb,"
+                                "target_kb\n");
+        }
+        {
+                struct sb_settings d;
+
+                policy_settings_default(&d);
+                printf("Balloon %.0f MB/s, step %.2f s, interval %u s, %u tick phases; watch: "
+                       "rate %u MB/s, min %u ms, low %llu MB, looks up to %.0f %% late "
+                       "(held, looks/s: mean over phases; the rest: worst phase)\n\n",
+                       o.speed_mb_s, o.dt_s, d.interval_s, phases, d.watch_rate_mb_s,
+                       d.watch_min_ms, (unsigned long long)d.watch_low_mb, o.look_slack * 100);
+        }
         printf("Guest models: ");
         for (size_t i = 0; i < n_traces; i++) {
                 struct guest_model g;
 
                 model_init(&traces[i], &g);
-                printf("%s%s %llu MB max, totalreserve %llu kB, min/low watermark %llu/%llu kB",
+                printf("%s%s %llu MB max, totalreserve %llu kB, min/low watermark %llu/%llu kB, "
+                       "SReclaimable %llu kB",
                        i ? "; " : "", traces[i].name,
                        (unsigned long long)(traces[i].max_kb / 1024),
                        (unsigned long long)g.totalreserve_kb, (unsigned long long)g.wmark_min_kb,
-                       (unsigned long long)g.wmark_low_kb);
+                       (unsigned long long)g.wmark_low_kb,
+                       (unsigned long long)traces[i].reclaimable_kb);
         }
         printf("\n\n");
         printf("| trace | policy | held %% of max | short s | short MB*s | worst MB "
-               "| OOM phases | recover s | extra wake-ups |\n"
-               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+               "| OOM phases | recover s | looks/s | raises |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (size_t i = 0; i < n_traces; i++) {
                 const struct trace *t = &traces[i];
                 size_t n = sim_steps(t, &o);
@@ -215,7 +271,7 @@ int main(int argc, char **argv)
 
                 for (size_t j = 0; j < np; j++) {
                         struct agg *a = &res[i][j];
-                        double held = 0;
+                        double held = 0, looks = 0;
                         char rec[16];
 
                         if (out && !(samples[j] = calloc(n, sizeof(**samples)))) {
@@ -225,8 +281,13 @@ int main(int argc, char **argv)
                         for (unsigned k = 0; k < phases; k++) {
                                 struct sim_metrics m;
                                 struct sim_options ok = o;
+                                struct dump u = { .f = dump_f, .t = t, .p = pol[j] };
 
                                 ok.phase_s = phase0 + (double)pol[j]->settings.interval_s * k / phases;
+                                if (dump_f && k == 0) {
+                                        ok.on_tick = dump_tick;
+                                        ok.userdata = &u;
+                                }
                                 if (sim_run(t, pol[j], &ok, &m, k == 0 ? samples[j] : NULL,
                                             k == 0 ? n : 0) < 0) {
                                         fprintf(stderr, "selfballoon-sim: %s: cannot run\n",
@@ -234,7 +295,9 @@ int main(int argc, char **argv)
                                         return 1;
                                 }
                                 held += m.held_pct;
+                                looks += (double)m.looks / m.duration_s;
                                 a->violations += m.violations;
+                                a->lowered += m.lowered;
                                 a->oom_phases += m.ooms > 0;
                                 if (m.short_s > a->worst.short_s)
                                         a->worst.short_s = m.short_s;
@@ -242,25 +305,36 @@ int main(int argc, char **argv)
                                         a->worst.short_mbs = m.short_mbs;
                                 if (m.worst_mb > a->worst.worst_mb)
                                         a->worst.worst_mb = m.worst_mb;
-                                if (m.fast_ticks + m.polls > a->extra_wakeups)
-                                        a->extra_wakeups = m.fast_ticks + m.polls;
+                                if (m.raises > a->raises)
+                                        a->raises = m.raises;
                                 if (m.recover_s > a->worst.recover_s)
                                         a->worst.recover_s = m.recover_s;
                         }
                         a->worst.held_pct = held / phases;
+                        a->looks_s = looks / phases;
                         if (t->n_spikes)
                                 snprintf(rec, sizeof(rec), "%.1f", a->worst.recover_s);
                         else
                                 snprintf(rec, sizeof(rec), "-");
-                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %llu |\n",
+                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %.2f | %llu |\n",
                                t->name, pol[j]->name, a->worst.held_pct, a->worst.short_s,
                                a->worst.short_mbs, a->worst.worst_mb, a->oom_phases, phases, rec,
-                               (unsigned long long)a->extra_wakeups);
+                               a->looks_s, (unsigned long long)a->raises);
                         if (a->violations) {
                                 fprintf(stderr, "FAIL %s/%s: %llu decisions above max or below "
                                                 "the floor\n",
                                         t->name, pol[j]->name,
                                         (unsigned long long)a->violations);
+                                failed = true;
+                        }
+                        if (a->lowered) {
+                                fprintf(stderr, "FAIL %s/%s: %llu looks lowered the target\n",
+                                        t->name, pol[j]->name, (unsigned long long)a->lowered);
+                                failed = true;
+                        }
+                        if (!pol[j]->settings.watch && a->looks_s > 0) {
+                                fprintf(stderr, "FAIL %s/%s: looks with watch = no\n", t->name,
+                                        pol[j]->name);
                                 failed = true;
                         }
                 }
@@ -292,6 +366,10 @@ int main(int argc, char **argv)
                                         res[i][s0].worst.held_pct);
                                 failed = true;
                         }
+        }
+        if (dump_f && fclose(dump_f) != 0) {
+                fprintf(stderr, "selfballoon-sim: %s: write error\n", dump_path);
+                failed = true;
         }
         for (size_t i = 0; i < n_traces; i++)
                 trace_free(&traces[i]);
