@@ -112,7 +112,7 @@ static bool wanted(const char *list, const char *name)
 }
 
 static int write_plot(const char *dir, const struct trace *t, struct sim_sample *const *samples,
-                      size_t n, const struct sim_policy *const *pol, size_t np)
+                      size_t n, size_t stride, const struct sim_policy *const *pol, size_t np)
 {
         char *path = NULL;
         FILE *f;
@@ -127,8 +127,9 @@ static int write_plot(const char *dir, const struct trace *t, struct sim_sample 
         for (size_t j = 0; j < np; j++)
                 fprintf(f, " memtotal_mb[%s]", pol[j]->name);
         fprintf(f, "\n");
-        for (size_t i = 0; i < n; i++) {
-                fprintf(f, "%.1f %.1f %.1f", samples[0][i].t_s, samples[0][i].need_mb,
+        /* one row per 0.1 s is plenty for a plot */
+        for (size_t i = 0; i < n; i += stride) {
+                fprintf(f, "%.2f %.1f %.1f", samples[0][i].t_s, samples[0][i].need_mb,
                         samples[0][i].committed_mb);
                 for (size_t j = 0; j < np; j++)
                         fprintf(f, " %.1f", samples[j][i].mem_total_mb);
@@ -339,7 +340,8 @@ int main(int argc, char **argv)
                         }
                 }
                 if (out) {
-                        int r = write_plot(out, t, samples, n, pol, np);
+                        size_t stride = o.dt_s < 0.1 ? (size_t)(0.1 / o.dt_s + 0.5) : 1;
+                        int r = write_plot(out, t, samples, n, stride, pol, np);
 
                         if (r < 0) {
                                 fprintf(stderr, "selfballoon-sim: %s: %s\n", out, strerror(-r));
