@@ -90,7 +90,8 @@ static void dump_tick(void *userdata, double t_s, const struct sb_observation *o
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
+        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--speed-down MB/s]\n"
+                   "                       [--phases N | --phase S]\n"
                    "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
                    "                       [--policies a,b,...] TRACE.csv...\n");
 }
@@ -169,6 +170,7 @@ int main(int argc, char **argv)
                 { "out", required_argument, NULL, 'o' },
                 { "check", no_argument, NULL, 'c' },
                 { "speed", required_argument, NULL, 's' },
+                { "speed-down", required_argument, NULL, 'S' },
                 { "phases", required_argument, NULL, 'p' },
                 { "phase", required_argument, NULL, 'f' },
                 { "dt", required_argument, NULL, 'd' },
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
         };
         struct sim_options o = {
                 .dt_s = SIM_DT_S,
-                .speed_mb_s = SIM_BALLOON_MB_S,
+                .speed_up_mb_s = SIM_BALLOON_UP_MB_S,
+                .speed_down_mb_s = SIM_BALLOON_DOWN_MB_S,
                 .look_slack = SIM_LOOK_SLACK,
         };
         const char *out = NULL, *only = NULL, *dump_path = NULL;
@@ -199,7 +202,8 @@ int main(int argc, char **argv)
                 switch (c) {
                 case 'o': out = optarg; break;
                 case 'c': check = true; break;
-                case 's': o.speed_mb_s = atof(optarg); break;
+                case 's': o.speed_up_mb_s = o.speed_down_mb_s = atof(optarg); break;
+                case 'S': o.speed_down_mb_s = atof(optarg); break;
                 case 'p': phases = (unsigned)atoi(optarg); break;
                 case 'f': phase0 = atof(optarg); phases = 1; break;
                 case 'd': o.dt_s = atof(optarg); break;
@@ -210,7 +214,7 @@ int main(int argc, char **argv)
                 default: usage(stderr); return 2;
                 }
         }
-        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_mb_s <= 0 ||
+        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_up_mb_s <= 0 || o.speed_down_mb_s <= 0 ||
             o.look_slack < 0) {
                 usage(stderr);
                 return 2;
@@ -242,10 +246,10 @@ int main(int argc, char **argv)
                 struct sb_settings d;
 
                 policy_settings_default(&d);
-                printf("Balloon %.0f MB/s, step %.2f s, interval %u s, %u tick phases; watch: "
+                printf("Balloon %.0f MB/s up, %.0f down, step %.2f s, interval %u s, %u tick phases; watch: "
                        "rate %u MB/s, min %u ms, low %llu MB, looks up to %.0f %% late "
                        "(held, looks/s: mean over phases; the rest: worst phase)\n\n",
-                       o.speed_mb_s, o.dt_s, d.interval_s, phases, d.watch_rate_mb_s,
+                       o.speed_up_mb_s, o.speed_down_mb_s, o.dt_s, d.interval_s, phases, d.watch_rate_mb_s,
                        d.watch_min_ms, (unsigned long long)d.watch_low_mb, o.look_slack * 100);
         }
         printf("Guest models: ");

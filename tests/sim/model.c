@@ -87,7 +87,7 @@ void model_init(const struct trace *t, struct guest_model *ret)
         *ret = (struct guest_model){
                 .wmark_min_kb = wmin * PAGE_KB,
                 .wmark_low_kb = wlow * PAGE_KB,
-                .totalreserve_kb = reserve * PAGE_KB,
+                .totalreserve_kb = t->totalreserve_kb ? t->totalreserve_kb : reserve * PAGE_KB,
         };
 }
 
@@ -170,7 +170,8 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         size_t steps = sim_steps(t, o);
         double current = (double)t->boot_kb, target = current;
         double offset = (double)t->kernel_offset_kb, interval = p->settings.interval_s;
-        double next_tick = fmod(o->phase_s, interval), step_kb = o->speed_mb_s * 1024 * o->dt_s;
+        double next_tick = fmod(o->phase_s, interval);
+        double up_kb = o->speed_up_mb_s * 1024 * o->dt_s, down_kb = o->speed_down_mb_s * 1024 * o->dt_s;
         double held = 0, period = 0, next_look = -1;
         double rec[SIM_MAX_SPIKES] = { 0 };
         bool was_short = false;
@@ -211,10 +212,10 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                 /* the balloon moves toward what it was told at its speed */
                 want = target < (double)t->cap_kb ? target : (double)t->cap_kb;
                 if (want > current) {
-                        current = fmin(want, current + step_kb);
+                        current = fmin(want, current + up_kb);
                 } else if (want < current) {
                         double lowest = need + (double)g.wmark_min_kb + offset;
-                        double nc = fmax(want, current - step_kb);
+                        double nc = fmax(want, current - down_kb);
 
                         if (nc < lowest)
                                 nc = lowest < current ? lowest : current;

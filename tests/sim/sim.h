@@ -16,8 +16,10 @@
 /* The step: a tenth of the watch's shortest period (watch_min_ms 100), so
  * that a look is at most 10 ms later than the daemon's. */
 #define SIM_DT_S 0.01
-/* The balloon's speed, both ways (see README.md: where it comes from). */
-#define SIM_BALLOON_MB_S 1024
+/* The balloon's speed raising and lowering the target (README.md: where
+ * they come from). */
+#define SIM_BALLOON_UP_MB_S 200
+#define SIM_BALLOON_DOWN_MB_S 100
 /* daemon.c schedule_look(): the look's timer has a tenth of its period of
  * slack; the model takes the latest it allows. */
 #define SIM_LOOK_SLACK 0.1
@@ -39,6 +41,7 @@ struct trace {
         uint64_t cap_kb;           /* Xen max_pages: boot + 1 MiB unless raised */
         uint64_t kernel_offset_kb; /* balloon current - MemTotal */
         uint64_t reclaimable_kb;   /* SReclaimable: counted in use, reclaimed before a shortage */
+        uint64_t totalreserve_kb;  /* measured; 0: the kernel's formula for the boot size */
         size_t n_spikes;
         double spike_s[SIM_MAX_SPIKES];
         size_t n;
@@ -73,7 +76,8 @@ struct sim_policy {
 
 struct sim_options {
         double dt_s;
-        double speed_mb_s;   /* the balloon, both ways */
+        double speed_up_mb_s;   /* the balloon giving the guest memory */
+        double speed_down_mb_s; /* the balloon taking it back */
         double phase_s;
         double look_slack;   /* a look fires this fraction of its period late */
         void (*on_tick)(void *userdata, double t_s, const struct sb_observation *obs,
