@@ -93,6 +93,7 @@ static void usage(FILE *f)
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--speed-down MB/s]\n"
                    "                       [--phases N | --phase S]\n"
                    "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
+                   "                       [--down-hysteresis N]\n"
                    "                       [--policies a,b,...] TRACE.csv...\n");
 }
 
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
                 { "policies", required_argument, NULL, 'P' },
                 { "look-slack", required_argument, NULL, 'l' },
                 { "dump-ticks", required_argument, NULL, 'T' },
+                { "down-hysteresis", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -194,6 +196,7 @@ int main(int argc, char **argv)
         size_t n_traces = 0, np = 0;
         unsigned phases = 10;
         double phase0 = 0; /* --phase: one run, the first tick at this time */
+        unsigned down_hysteresis = 0; /* --down-hysteresis: for every policy */
         bool check = false, failed = false;
         char err[512];
         int c;
@@ -210,6 +213,7 @@ int main(int argc, char **argv)
                 case 'P': only = optarg; break;
                 case 'l': o.look_slack = atof(optarg); break;
                 case 'T': dump_path = optarg; break;
+                case 'D': down_hysteresis = (unsigned)atoi(optarg); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -220,6 +224,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         policies_init();
+        /* the e2e scenario runs the daemon with down_hysteresis = 2 */
+        for (size_t j = 0; down_hysteresis && j < n_policies; j++)
+                policies[j].settings.down_hysteresis = down_hysteresis;
         for (size_t j = 0; j < n_policies; j++)
                 if (wanted(only, policies[j].name))
                         pol[np++] = &policies[j];

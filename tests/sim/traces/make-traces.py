@@ -212,6 +212,45 @@ def issue7(name, mb, rate, chunked):
     return t
 
 
+def e2e_cases():
+    """The e2e sudden-demand scenario's cases, one trace each (traces/e2e/),
+    from its own cases file: the 1 GiB busybox guest at rest at the floor,
+    then suddenhog from t = 240.3 s. Run at the phase that puts the next
+    tick where the case asks: --phase 240.3 + NEXT_TICK_S mod 5."""
+    path = os.path.join(HERE, "..", "..", "e2e", "scenarios", "sudden-demand", "cases")
+    out = []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            name, mb, chunk, rate, tick = w[0], int(w[1]), int(w[2]), int(w[3]), float(w[4])
+            ahead = len(w) > 5 and w[5] == "ahead"
+            t = Trace("e2e/" + name, "e2e case %s, next tick %g s, 1 GiB busybox" % (name, tick),
+                      GIB1_BUSYBOX, "e2e sudden-demand case %s: %d MB, %s, %s, next tick %g s after "
+                      "the start (cases file)." % (name, mb, "chunks of %d MB%s" % (
+                          chunk, " all malloc'ed first" if ahead else "") if chunk else "one malloc",
+                          "%d MB/s" % rate if rate else "full speed (60 MiB/s)", tick))
+            r = rate or FULL_SPEED
+            t.set(0, **BUSYBOX)
+            s = 240.3
+            t.spikes.append(s)
+            t.set(s)
+            if chunk == 0 or ahead:
+                t.add(s, c=mb)
+                t.add(s + mb / r, a=mb, k=mb / 512)
+            else:
+                for i in range(mb // chunk):
+                    st = s + i * chunk / r
+                    t.add(st, c=chunk)
+                    t.add(st + chunk / r, a=chunk, k=chunk / 512)
+            t.set(s + mb / r + 5)
+            t.add(s + mb / r + 5, c=-mb, a=-mb, k=-mb / 512)
+            t.set(s + mb / r + 30)
+            out.append(t)
+    return out
+
+
 def synthetic_rate(name, factor):
     """The watch's promise: an allocation at most watch_rate_mb_s is never
     short when the balloon is much faster. No early warning (Committed_AS
@@ -250,6 +289,9 @@ if __name__ == "__main__":
     for mb in (128, 256, 512):
         for rate in (20, 0):
             issue7("chunks%d-%s" % (mb, rate or "full"), mb, rate, True).write()
+    os.makedirs(os.path.join(HERE, "e2e"), exist_ok=True)
+    for t in e2e_cases():
+        t.write()
     os.makedirs(os.path.join(HERE, "synthetic"), exist_ok=True)
     for f in (0.9, 1, 3):
         synthetic_rate("rate-%dpct" % round(f * 100), f).write()
