@@ -5,7 +5,8 @@ of the code, not because of the parameters:
 (a) every policy's targets within [floor, max]; seed-10% holds at least what
     seed-0% holds (the simulator's --check);
 (b) a look never lowers a target, and with watch = no there is no look
-    (--check);
+    (--check); every look, its period and the schedule of the looks equal
+    this script's own statement of the watch (--dump-ticks);
 (c) every regular decision of the seed policy equals this script's own
     statement of the seed's arithmetic (selfballoon_process(), pages of 4 KiB)
     on the readings the simulator gave the core;
@@ -21,6 +22,7 @@ plus: the default is never shorter than seed-10%, the same output twice.
 Usage: check-sim.py [--report] SIM OUTDIR TRACE.csv...
 With --report: also writes OUTDIR/results.md and prints the table."""
 import csv
+import math
 import os
 import shutil
 import subprocess
@@ -72,12 +74,13 @@ ok(len(res) == len(traces) * 5, "table: %d rows for %d traces x 5 policies" % (l
 
 
 # (c) the seed's arithmetic, restated from the kernel (background.md)
-def seed_target_kb(r, first_pages):
+def seed_target_pages(r, first_pages, up=None):
     cur = int(r["mem_total_kb"]) // 4
     reserve = int(r["totalreserve_kb"]) // 4
     max_p = int(r["max_kb"]) // 4
     current = int(r["balloon_current_kb"]) // 4
-    down, up = int(r["down_hysteresis"]), int(r["up_hysteresis"])
+    down = int(r["down_hysteresis"])
+    up = int(r["up_hysteresis"]) if up is None else up
     v = int(r["reserve_value"])
     reserved_mb = (first_pages * v // 100) >> 8 if r["reserve_percent"] == "1" else v
     goal = int(r["committed_as_kb"]) // 4 + reserve + (reserved_mb << 8)
@@ -100,26 +103,97 @@ def seed_target_kb(r, first_pages):
     else:
         floor = reserve + 99 * mb + (useful - 99 * mb) // 32
     tgt = max(tgt, floor)
-    return min(tgt + max(current - cur, 0), max_p) * 4
+    return min(tgt + max(current - cur, 0), max_p)
+
+
+# the watch as its commit message and policy.h state it: the policy's own
+# arithmetic without up_hysteresis, or the balloon's target plus what
+# MemAvailable lacks of watch_low_mb, whichever is more, never above max,
+# never below the target before
+def watch_target_kb(r, first_pages):
+    t = seed_target_pages(r, first_pages, up=1)
+    low = int(r["watch_low_mb"]) * 256
+    avail = int(r["mem_available_kb"]) // 4
+    before = int(float(r["target_before_kb"]))
+    if avail < low:
+        t = max(t, before // 4 + low - avail)
+    t = min(t, int(r["max_kb"]) // 4) * 4
+    return t if t > before else before
+
+
+def period_ms(r):
+    low_kb = int(r["watch_low_mb"]) * 1024
+    head = max(int(r["mem_available_kb"]) - low_kb, 0)
+    ms = max(head * 1000 // (int(r["watch_rate_mb_s"]) * 1024), int(r["watch_min_ms"]))
+    return min(ms, int(r["interval_s"]) * 1000)
 
 
 with open(dump) as f:
     rows = list(csv.DictReader(f))
 first, compared, bad, nowatch = {}, 0, [], 0
+looks, bad_looks, periods, bad_periods = 0, [], 0, []
+runs = {}
 for r in rows:
     key = (r["trace"], r["policy"])
-    first.setdefault(key, int(r["mem_total_kb"]) // 4)
+    runs.setdefault(key, []).append(r)
+    if r["path"] == "tick":
+        first.setdefault(key, int(r["mem_total_kb"]) // 4)
+    if r["watch"] == "1":
+        periods += 1
+        if round(float(r["period_s"]) * 1000) != period_ms(r):
+            bad_periods.append("%s/%s t=%s: %s s, formula %d ms" % (*key, r["t_s"], r["period_s"],
+                                                                  period_ms(r)))
     if r["kind"] != "seed":
+        continue
+    if r["path"] == "look":
+        looks += 1
+        want = watch_target_kb(r, first[key])
+        if want != int(float(r["target_kb"])):
+            bad_looks.append("%s/%s t=%s: core %s kB, restated %d kB" % (
+                *key, r["t_s"], r["target_kb"], want))
         continue
     compared += 1
     nowatch += r["watch"] == "0"
-    want = seed_target_kb(r, first[key])
-    if want != int(r["target_kb"]):
-        bad.append("%s/%s t=%s: core %s kB, seed %d kB" % (r["trace"], r["policy"], r["t_s"],
-                                                        r["target_kb"], want))
+    want = seed_target_pages(r, first[key]) * 4
+    if want != int(float(r["target_kb"])):
+        bad.append("%s/%s t=%s: core %s kB, seed %d kB" % (*key, r["t_s"], r["target_kb"], want))
 ok(compared > 0 and nowatch > 0 and not bad,
    "(c) %d regular decisions of seed policies (%d with watch = no) equal the seed's "
    "arithmetic restated here" % (compared, nowatch), "; ".join(bad[:3]))
+ok(looks > 0 and not bad_looks,
+   "(b) %d looks of seed policies equal the watch restated here (raise only)" % looks,
+   "; ".join(bad_looks[:3]))
+ok(periods > 0 and not bad_periods,
+   "(b) %d periods to the next look equal (MemAvailable - low) / rate in [min, interval]"
+   % periods, "; ".join(bad_periods[:3]))
+
+# the daemon's schedule: after each decision the next look one period on
+# (late by the slack), or none when the next tick comes first
+SLACK, STEP = 0.1, 0.01
+bad_sched, sched = [], 0
+for key, rs in runs.items():
+    ticks = [float(r["t_s"]) for r in rs if r["path"] == "tick"]
+    for i, r in enumerate(rs[:-1]):
+        t, nxt = float(r["t_s"]), rs[i + 1]
+        if r["watch"] != "1":
+            if nxt["path"] == "look":
+                bad_sched.append("%s/%s: a look with watch = no" % key)
+            continue
+        due = t + float(r["period_s"]) * (1 + SLACK)
+        step = math.ceil((due - 1e-9) / STEP) * STEP  # the look's step
+        tick = min((x for x in ticks if x > t + 1e-6), default=None)
+        sched += 1
+        # a look due in the tick's own step is the tick's
+        if tick is not None and step >= tick - 1e-6:
+            good = nxt["path"] == "tick"
+        else:
+            good = nxt["path"] == "look" and due - 1e-6 <= float(nxt["t_s"]) < due + STEP + 1e-6
+        if not good:
+            bad_sched.append("%s/%s t=%.2f: next look due %.3f, next decision %s at %s"
+                             % (*key, t, due, nxt["path"], nxt["t_s"]))
+ok(sched > 0 and not bad_sched,
+   "(b) the schedule: after each of %d decisions the next look one period (+10 %%) on, or "
+   "none before the tick" % sched, "; ".join(bad_sched[:3]))
 
 # (d) the period formula's promise, and controls that must fail
 syn = lambda n: os.path.join(synthetic, n + ".csv")

@@ -65,27 +65,35 @@ struct agg {
         uint64_t raises;    /* looks that raised the target, worst phase */
 };
 
-/* --dump-ticks: every regular decision of the first phase, for check-sim.py
- * to recompute with its own statement of the seed's arithmetic */
+/* --dump-ticks: every decision of the first phase, ticks and looks, for
+ * check-sim.py to recompute with its own statement of the seed's arithmetic,
+ * the watch and its schedule */
 struct dump {
         FILE *f;
         const struct trace *t;
         const struct sim_policy *p;
 };
 
-static void dump_tick(void *userdata, double t_s, const struct sb_observation *obs,
-                      const struct sb_decision *d)
+static void dump_decision(void *userdata, double t_s, bool look,
+                          const struct sb_observation *obs, double target_before_kb,
+                          double target_kb, double period_s)
 {
         const struct dump *u = userdata;
         const struct sb_settings *s = &u->p->settings;
 
-        fprintf(u->f, "%s,%s,%s,%d,%llu,%u,%u,%llu,%d,%.2f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+        fprintf(u->f,
+                "%s,%s,%s,%d,%llu,%u,%u,%llu,%d,%u,%u,%llu,%u,%s,%.2f,%llu,%llu,%llu,%llu,%llu,"
+                "%llu,%.0f,%.0f,%.3f\n",
                 u->t->name, u->p->name, policy_to_string(s->policy), s->reserve.percent,
                 (unsigned long long)s->reserve.value, s->down_hysteresis, s->up_hysteresis,
-                (unsigned long long)s->min_usable_mb, s->watch, t_s,
-                (unsigned long long)obs->mem_total_kb, (unsigned long long)obs->committed_as_kb,
+                (unsigned long long)s->min_usable_mb, s->watch, s->watch_rate_mb_s,
+                s->watch_min_ms, (unsigned long long)s->watch_low_mb, s->interval_s,
+                look ? "look" : "tick", t_s, (unsigned long long)obs->mem_total_kb,
+                (unsigned long long)obs->committed_as_kb,
                 (unsigned long long)obs->totalreserve_kb, (unsigned long long)obs->max_kb,
-                (unsigned long long)obs->balloon_current_kb, (unsigned long long)d->target_kb);
+                (unsigned long long)obs->balloon_current_kb,
+                (unsigned long long)obs->mem_available_kb, target_before_kb, target_kb,
+                period_s);
 }
 
 static void usage(FILE *f)
@@ -245,9 +253,10 @@ int main(int argc, char **argv)
                         return 2;
                 }
                 fprintf(dump_f, "trace,policy,kind,reserve_percent,reserve_value,down_hysteresis,"
-                                "up_hysteresis,min_usable_mb,watch,t_s,mem_total_kb,"
+                                "up_hysteresis,min_usable_mb,watch,watch_rate_mb_s,"
+                                "watch_min_ms,watch_low_mb,interval_s,path,t_s,mem_total_kb,"
                                 "committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb,"
-                                "target_kb\n");
+                                "mem_available_kb,target_before_kb,target_kb,period_s\n");
         }
         {
                 struct sb_settings d;
@@ -297,7 +306,7 @@ int main(int argc, char **argv)
 
                                 ok.phase_s = phase0 + (double)pol[j]->settings.interval_s * k / phases;
                                 if (dump_f && k == 0) {
-                                        ok.on_tick = dump_tick;
+                                        ok.on_decision = dump_decision;
                                         ok.userdata = &u;
                                 }
                                 if (sim_run(t, pol[j], &ok, &m, k == 0 ? samples[j] : NULL,

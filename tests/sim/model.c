@@ -148,8 +148,9 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                  : policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d);
         if (r < 0 || !d.balloon)
                 return target;
-        if (!look && o->on_tick)
-                o->on_tick(o->userdata, now, &obs, &d);
+        if (o->on_decision)
+                o->on_decision(o->userdata, now, look, &obs, target, (double)d.target_kb,
+                               *ret_period_s);
         if (d.target_kb > obs.max_kb || d.target_kb < d.floor_target_kb ||
             d.tgt_pages < d.floor_pages)
                 m->violations++;

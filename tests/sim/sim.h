@@ -80,8 +80,11 @@ struct sim_options {
         double speed_down_mb_s; /* the balloon taking it back */
         double phase_s;
         double look_slack;   /* a look fires this fraction of its period late */
-        void (*on_tick)(void *userdata, double t_s, const struct sb_observation *obs,
-                        const struct sb_decision *d); /* each regular decision (may be NULL) */
+        /* each decision, a tick or a look, with the target before it and
+         * the period to the next look it set (may be NULL) */
+        void (*on_decision)(void *userdata, double t_s, bool look,
+                            const struct sb_observation *obs, double target_before_kb,
+                            double target_kb, double period_s);
         void *userdata;
 };
 
