@@ -17,6 +17,7 @@ int main(int argc, char **argv)
         const char *sysfs = argc > 1 ? argv[1] : "/sys/kernel/mm/transparent_hugepage/enabled";
         int m = open("/proc/meminfo", O_RDONLY | O_CLOEXEC), s = open(sysfs, O_RDONLY | O_CLOEXEC);
         struct timespec a, b;
+        double ns;
         char buf[8192];
 
         if (m < 0 || s < 0) {
@@ -29,8 +30,8 @@ int main(int argc, char **argv)
                     pread(s, buf, sizeof(buf), 0) < 0)
                         return 1;
         clock_gettime(CLOCK_MONOTONIC, &b);
-        printf("%.1f us per look (/proc/meminfo + 2 x %s, %d looks)\n",
-               ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / LOOKS / 1000,
-               sysfs, LOOKS);
+        ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+        printf("%.1f us per look (/proc/meminfo + 2 x %s, %d looks)\n", ns / LOOKS / 1000, sysfs,
+               LOOKS);
         return 0;
 }

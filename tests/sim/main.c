@@ -98,8 +98,8 @@ static void dump_decision(void *userdata, double t_s, bool look,
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--speed-down MB/s]\n"
-                   "                       [--phases N | --phase S]\n"
+        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s]\n"
+                   "                       [--speed-down MB/s] [--phases N | --phase S]\n"
                    "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
                    "                       [--down-hysteresis N]\n"
                    "                       [--policies a,b,...] TRACE.csv...\n");
@@ -226,8 +226,8 @@ int main(int argc, char **argv)
                 default: usage(stderr); return 2;
                 }
         }
-        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_up_mb_s <= 0 || o.speed_down_mb_s <= 0 ||
-            o.look_slack < 0) {
+        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_up_mb_s <= 0 ||
+            o.speed_down_mb_s <= 0 || o.look_slack < 0) {
                 usage(stderr);
                 return 2;
         }
@@ -262,11 +262,12 @@ int main(int argc, char **argv)
                 struct sb_settings d;
 
                 policy_settings_default(&d);
-                printf("Balloon %.0f MB/s up, %.0f down, step %.2f s, interval %u s, %u tick phases; watch: "
-                       "rate %u MB/s, min %u ms, low %llu MB, looks up to %.0f %% late "
-                       "(held, looks/s: mean over phases; the rest: worst phase)\n\n",
-                       o.speed_up_mb_s, o.speed_down_mb_s, o.dt_s, d.interval_s, phases, d.watch_rate_mb_s,
-                       d.watch_min_ms, (unsigned long long)d.watch_low_mb, o.look_slack * 100);
+                printf("Balloon %.0f MB/s up, %.0f down, step %.2f s, interval %u s, %u tick "
+                       "phases; watch: rate %u MB/s, min %u ms, low %llu MB, looks up to %.0f %% "
+                       "late (held, looks/s: mean over phases; the rest: worst phase)\n\n",
+                       o.speed_up_mb_s, o.speed_down_mb_s, o.dt_s, d.interval_s, phases,
+                       d.watch_rate_mb_s, d.watch_min_ms, (unsigned long long)d.watch_low_mb,
+                       o.look_slack * 100);
         }
         printf("Guest models: ");
         for (size_t i = 0; i < n_traces; i++) {
@@ -337,7 +338,8 @@ int main(int argc, char **argv)
                                 snprintf(rec, sizeof(rec), "%.1f", a->worst.recover_s);
                         else
                                 snprintf(rec, sizeof(rec), "-");
-                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %.2f | %llu |\n",
+                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %.2f "
+                               "| %llu |\n",
                                t->name, pol[j]->name, a->worst.held_pct, a->worst.short_s,
                                a->worst.short_mbs, a->worst.worst_mb, a->oom_phases, phases, rec,
                                a->looks_s, (unsigned long long)a->raises);

@@ -87,6 +87,7 @@ void model_init(const struct trace *t, struct guest_model *ret)
         *ret = (struct guest_model){
                 .wmark_min_kb = wmin * PAGE_KB,
                 .wmark_low_kb = wlow * PAGE_KB,
+                /* measured when the trace says, else the formula */
                 .totalreserve_kb = t->totalreserve_kb ? t->totalreserve_kb : reserve * PAGE_KB,
         };
 }
@@ -106,7 +107,8 @@ double model_mem_available_kb(const struct guest_model *g, double mem_total_kb, 
 {
         /* the kernel shrinks reclaimable slab before free memory falls
          * below the min watermark */
-        double rec = fmax(0, fmin(reclaimable_kb, mem_total_kb - need_kb - (double)g->wmark_min_kb));
+        double rec = fmax(0, fmin(reclaimable_kb,
+                                  mem_total_kb - need_kb - (double)g->wmark_min_kb));
         double free_kb = mem_total_kb - need_kb - rec;
         double avail = free_kb - (double)g->totalreserve_kb + rec -
                        fmin(rec / 2, (double)g->wmark_low_kb);
@@ -172,7 +174,8 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         double current = (double)t->boot_kb, target = current;
         double offset = (double)t->kernel_offset_kb, interval = p->settings.interval_s;
         double next_tick = fmod(o->phase_s, interval);
-        double up_kb = o->speed_up_mb_s * 1024 * o->dt_s, down_kb = o->speed_down_mb_s * 1024 * o->dt_s;
+        double up_kb = o->speed_up_mb_s * 1024 * o->dt_s;
+        double down_kb = o->speed_down_mb_s * 1024 * o->dt_s;
         double held = 0, period = 0, next_look = -1;
         double rec[SIM_MAX_SPIKES] = { 0 };
         bool was_short = false;
