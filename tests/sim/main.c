@@ -60,13 +60,49 @@ struct agg {
         struct sim_metrics worst; /* worst over phases; held is the mean */
         unsigned oom_phases;
         uint64_t violations;
-        uint64_t extra_wakeups; /* fast-path wake-ups beyond the ticks, worst phase */
+        uint64_t lowered;   /* looks that lowered a target, all phases */
+        double looks_s;     /* looks per second, mean over phases */
+        uint64_t raises;    /* looks that raised the target, worst phase */
 };
+
+/* --dump-ticks: every decision of the first phase, ticks and looks, for
+ * check-sim.py to recompute with its own statement of the seed's arithmetic,
+ * the watch and its schedule */
+struct dump {
+        FILE *f;
+        const struct trace *t;
+        const struct sim_policy *p;
+};
+
+static void dump_decision(void *userdata, double t_s, bool look,
+                          const struct sb_observation *obs, double target_before_kb,
+                          double target_kb, double period_s)
+{
+        const struct dump *u = userdata;
+        const struct sb_settings *s = &u->p->settings;
+
+        fprintf(u->f,
+                "%s,%s,%s,%d,%llu,%u,%u,%llu,%d,%u,%u,%llu,%u,%s,%.2f,%llu,%llu,%llu,%llu,%llu,"
+                "%llu,%.0f,%.0f,%.3f\n",
+                u->t->name, u->p->name, policy_to_string(s->policy), s->reserve.percent,
+                (unsigned long long)s->reserve.value, s->down_hysteresis, s->up_hysteresis,
+                (unsigned long long)s->min_usable_mb, s->watch, s->watch_rate_mb_s,
+                s->watch_min_ms, (unsigned long long)s->watch_low_mb, s->interval_s,
+                look ? "look" : "tick", t_s, (unsigned long long)obs->mem_total_kb,
+                (unsigned long long)obs->committed_as_kb,
+                (unsigned long long)obs->totalreserve_kb, (unsigned long long)obs->max_kb,
+                (unsigned long long)obs->balloon_current_kb,
+                (unsigned long long)obs->mem_available_kb, target_before_kb, target_kb,
+                period_s);
+}
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s] [--phases N | --phase S]\n"
-                   "                       [--dt S] [--policies a,b,...] TRACE.csv...\n");
+        fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s]\n"
+                   "                       [--speed-down MB/s] [--phases N | --phase S]\n"
+                   "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
+                   "                       [--down-hysteresis N]\n"
+                   "                       [--policies a,b,...] TRACE.csv...\n");
 }
 
 static bool wanted(const char *list, const char *name)
@@ -86,7 +122,7 @@ static bool wanted(const char *list, const char *name)
 }
 
 static int write_plot(const char *dir, const struct trace *t, struct sim_sample *const *samples,
-                      size_t n, const struct sim_policy *const *pol, size_t np)
+                      size_t n, size_t stride, const struct sim_policy *const *pol, size_t np)
 {
         char *path = NULL;
         FILE *f;
@@ -101,8 +137,9 @@ static int write_plot(const char *dir, const struct trace *t, struct sim_sample 
         for (size_t j = 0; j < np; j++)
                 fprintf(f, " memtotal_mb[%s]", pol[j]->name);
         fprintf(f, "\n");
-        for (size_t i = 0; i < n; i++) {
-                fprintf(f, "%.1f %.1f %.1f", samples[0][i].t_s, samples[0][i].need_mb,
+        /* one row per 0.1 s is plenty for a plot */
+        for (size_t i = 0; i < n; i += stride) {
+                fprintf(f, "%.2f %.1f %.1f", samples[0][i].t_s, samples[0][i].need_mb,
                         samples[0][i].committed_mb);
                 for (size_t j = 0; j < np; j++)
                         fprintf(f, " %.1f", samples[j][i].mem_total_mb);
@@ -142,21 +179,32 @@ int main(int argc, char **argv)
                 { "out", required_argument, NULL, 'o' },
                 { "check", no_argument, NULL, 'c' },
                 { "speed", required_argument, NULL, 's' },
+                { "speed-down", required_argument, NULL, 'S' },
                 { "phases", required_argument, NULL, 'p' },
                 { "phase", required_argument, NULL, 'f' },
                 { "dt", required_argument, NULL, 'd' },
                 { "policies", required_argument, NULL, 'P' },
+                { "look-slack", required_argument, NULL, 'l' },
+                { "dump-ticks", required_argument, NULL, 'T' },
+                { "down-hysteresis", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
-        struct sim_options o = { .dt_s = 0.1, .speed_mb_s = 1024 };
-        const char *out = NULL, *only = NULL;
+        struct sim_options o = {
+                .dt_s = SIM_DT_S,
+                .speed_up_mb_s = SIM_BALLOON_UP_MB_S,
+                .speed_down_mb_s = SIM_BALLOON_DOWN_MB_S,
+                .look_slack = SIM_LOOK_SLACK,
+        };
+        const char *out = NULL, *only = NULL, *dump_path = NULL;
+        FILE *dump_f = NULL;
         const struct sim_policy *pol[MAX_POLICIES];
         static struct agg res[MAX_TRACES][MAX_POLICIES];
         struct trace traces[MAX_TRACES];
         size_t n_traces = 0, np = 0;
         unsigned phases = 10;
         double phase0 = 0; /* --phase: one run, the first tick at this time */
+        unsigned down_hysteresis = 0; /* --down-hysteresis: for every policy */
         bool check = false, failed = false;
         char err[512];
         int c;
@@ -165,20 +213,28 @@ int main(int argc, char **argv)
                 switch (c) {
                 case 'o': out = optarg; break;
                 case 'c': check = true; break;
-                case 's': o.speed_mb_s = atof(optarg); break;
+                case 's': o.speed_up_mb_s = o.speed_down_mb_s = atof(optarg); break;
+                case 'S': o.speed_down_mb_s = atof(optarg); break;
                 case 'p': phases = (unsigned)atoi(optarg); break;
                 case 'f': phase0 = atof(optarg); phases = 1; break;
                 case 'd': o.dt_s = atof(optarg); break;
                 case 'P': only = optarg; break;
+                case 'l': o.look_slack = atof(optarg); break;
+                case 'T': dump_path = optarg; break;
+                case 'D': down_hysteresis = (unsigned)atoi(optarg); break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
         }
-        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_mb_s <= 0) {
+        if (optind >= argc || phases == 0 || o.dt_s <= 0 || o.speed_up_mb_s <= 0 ||
+            o.speed_down_mb_s <= 0 || o.look_slack < 0) {
                 usage(stderr);
                 return 2;
         }
         policies_init();
+        /* the e2e scenario runs the daemon with down_hysteresis = 2 */
+        for (size_t j = 0; down_hysteresis && j < n_policies; j++)
+                policies[j].settings.down_hysteresis = down_hysteresis;
         for (size_t j = 0; j < n_policies; j++)
                 if (wanted(only, policies[j].name))
                         pol[np++] = &policies[j];
@@ -190,24 +246,46 @@ int main(int argc, char **argv)
                 n_traces++;
         }
 
-        printf("Balloon %.0f MB/s, step %.1f s, interval %u s, %u tick phases "
-               "(held: mean over phases; the rest: worst phase)\n\n",
-               o.speed_mb_s, o.dt_s, policies[0].settings.interval_s, phases);
+        if (dump_path) {
+                dump_f = fopen(dump_path, "we");
+                if (!dump_f) {
+                        fprintf(stderr, "selfballoon-sim: %s: %s\n", dump_path, strerror(errno));
+                        return 2;
+                }
+                fprintf(dump_f, "trace,policy,kind,reserve_percent,reserve_value,down_hysteresis,"
+                                "up_hysteresis,min_usable_mb,watch,watch_rate_mb_s,"
+                                "watch_min_ms,watch_low_mb,interval_s,path,t_s,mem_total_kb,"
+                                "committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb,"
+                                "mem_available_kb,target_before_kb,target_kb,period_s\n");
+        }
+        {
+                struct sb_settings d;
+
+                policy_settings_default(&d);
+                printf("Balloon %.0f MB/s up, %.0f down, step %.2f s, interval %u s, %u tick "
+                       "phases; watch: rate %u MB/s, min %u ms, low %llu MB, looks up to %.0f %% "
+                       "late (held, looks/s: mean over phases; the rest: worst phase)\n\n",
+                       o.speed_up_mb_s, o.speed_down_mb_s, o.dt_s, d.interval_s, phases,
+                       d.watch_rate_mb_s, d.watch_min_ms, (unsigned long long)d.watch_low_mb,
+                       o.look_slack * 100);
+        }
         printf("Guest models: ");
         for (size_t i = 0; i < n_traces; i++) {
                 struct guest_model g;
 
                 model_init(&traces[i], &g);
-                printf("%s%s %llu MB max, totalreserve %llu kB, min/low watermark %llu/%llu kB",
+                printf("%s%s %llu MB max, totalreserve %llu kB, min/low watermark %llu/%llu kB, "
+                       "SReclaimable %llu kB",
                        i ? "; " : "", traces[i].name,
                        (unsigned long long)(traces[i].max_kb / 1024),
                        (unsigned long long)g.totalreserve_kb, (unsigned long long)g.wmark_min_kb,
-                       (unsigned long long)g.wmark_low_kb);
+                       (unsigned long long)g.wmark_low_kb,
+                       (unsigned long long)traces[i].reclaimable_kb);
         }
         printf("\n\n");
         printf("| trace | policy | held %% of max | short s | short MB*s | worst MB "
-               "| OOM phases | recover s | extra wake-ups |\n"
-               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+               "| OOM phases | recover s | looks/s | raises |\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (size_t i = 0; i < n_traces; i++) {
                 const struct trace *t = &traces[i];
                 size_t n = sim_steps(t, &o);
@@ -215,7 +293,7 @@ int main(int argc, char **argv)
 
                 for (size_t j = 0; j < np; j++) {
                         struct agg *a = &res[i][j];
-                        double held = 0;
+                        double held = 0, looks = 0;
                         char rec[16];
 
                         if (out && !(samples[j] = calloc(n, sizeof(**samples)))) {
@@ -225,8 +303,13 @@ int main(int argc, char **argv)
                         for (unsigned k = 0; k < phases; k++) {
                                 struct sim_metrics m;
                                 struct sim_options ok = o;
+                                struct dump u = { .f = dump_f, .t = t, .p = pol[j] };
 
                                 ok.phase_s = phase0 + (double)pol[j]->settings.interval_s * k / phases;
+                                if (dump_f && k == 0) {
+                                        ok.on_decision = dump_decision;
+                                        ok.userdata = &u;
+                                }
                                 if (sim_run(t, pol[j], &ok, &m, k == 0 ? samples[j] : NULL,
                                             k == 0 ? n : 0) < 0) {
                                         fprintf(stderr, "selfballoon-sim: %s: cannot run\n",
@@ -234,7 +317,9 @@ int main(int argc, char **argv)
                                         return 1;
                                 }
                                 held += m.held_pct;
+                                looks += (double)m.looks / m.duration_s;
                                 a->violations += m.violations;
+                                a->lowered += m.lowered;
                                 a->oom_phases += m.ooms > 0;
                                 if (m.short_s > a->worst.short_s)
                                         a->worst.short_s = m.short_s;
@@ -242,20 +327,22 @@ int main(int argc, char **argv)
                                         a->worst.short_mbs = m.short_mbs;
                                 if (m.worst_mb > a->worst.worst_mb)
                                         a->worst.worst_mb = m.worst_mb;
-                                if (m.fast_ticks + m.polls > a->extra_wakeups)
-                                        a->extra_wakeups = m.fast_ticks + m.polls;
+                                if (m.raises > a->raises)
+                                        a->raises = m.raises;
                                 if (m.recover_s > a->worst.recover_s)
                                         a->worst.recover_s = m.recover_s;
                         }
                         a->worst.held_pct = held / phases;
+                        a->looks_s = looks / phases;
                         if (t->n_spikes)
                                 snprintf(rec, sizeof(rec), "%.1f", a->worst.recover_s);
                         else
                                 snprintf(rec, sizeof(rec), "-");
-                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %llu |\n",
+                        printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %.2f "
+                               "| %llu |\n",
                                t->name, pol[j]->name, a->worst.held_pct, a->worst.short_s,
                                a->worst.short_mbs, a->worst.worst_mb, a->oom_phases, phases, rec,
-                               (unsigned long long)a->extra_wakeups);
+                               a->looks_s, (unsigned long long)a->raises);
                         if (a->violations) {
                                 fprintf(stderr, "FAIL %s/%s: %llu decisions above max or below "
                                                 "the floor\n",
@@ -263,9 +350,20 @@ int main(int argc, char **argv)
                                         (unsigned long long)a->violations);
                                 failed = true;
                         }
+                        if (a->lowered) {
+                                fprintf(stderr, "FAIL %s/%s: %llu looks lowered the target\n",
+                                        t->name, pol[j]->name, (unsigned long long)a->lowered);
+                                failed = true;
+                        }
+                        if (!pol[j]->settings.watch && a->looks_s > 0) {
+                                fprintf(stderr, "FAIL %s/%s: looks with watch = no\n", t->name,
+                                        pol[j]->name);
+                                failed = true;
+                        }
                 }
                 if (out) {
-                        int r = write_plot(out, t, samples, n, pol, np);
+                        size_t stride = o.dt_s < 0.1 ? (size_t)(0.1 / o.dt_s + 0.5) : 1;
+                        int r = write_plot(out, t, samples, n, stride, pol, np);
 
                         if (r < 0) {
                                 fprintf(stderr, "selfballoon-sim: %s: %s\n", out, strerror(-r));
@@ -292,6 +390,10 @@ int main(int argc, char **argv)
                                         res[i][s0].worst.held_pct);
                                 failed = true;
                         }
+        }
+        if (dump_f && fclose(dump_f) != 0) {
+                fprintf(stderr, "selfballoon-sim: %s: write error\n", dump_path);
+                failed = true;
         }
         for (size_t i = 0; i < n_traces; i++)
                 trace_free(&traces[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guest model and the closed loop. What is modelled, and why:
+ * The guest model and the closed loop. What is modelled, and why (the
+ * parameters and where each was measured: README.md):
  *
  * - The balloon starts at the toolstack's target and moves toward the
  *   daemon's target at a fixed speed, both ways, but never above Xen's cap
@@ -8,18 +9,23 @@
  *   pages the guest uses: the driver allocates with __GFP_NORETRY and fails
  *   rather than OOM, so it stops at need + the min watermark.
  * - MemTotal = balloon current - a fixed kernel offset (kernel image,
- *   memmap, memblock reservations: 63116 kB in tests/fixtures/domU-512).
+ *   memmap, memblock reservations).
  * - totalreserve and the watermarks follow the kernel's formulas for the
  *   size at boot (calculate_totalreserve_pages(), __setup_per_zone_wmarks(),
  *   init_per_zone_wmark_min()); ballooning changes managed pages but
  *   recomputes none of them.
  * - The guest is short when what must stay resident (anon + shmem +
  *   unreclaimable kernel memory) exceeds MemTotal less the min watermark:
- *   with no swap and no clean page cache left, that is an OOM kill.
- * - The policy is the real core, policy_decide(), ticking every interval at
- *   the given phase, and, with watch = yes, the watch: policy_decide_watch()
- *   at the period policy_watch_period_ms() gives after each decision or look
- *   (the daemon's schedule_look()), a look's write taking effect at once.
+ *   with no swap and no page cache, that is an OOM kill. Reclaimable slab
+ *   (a constant per trace) is in use until then, and reclaimed first.
+ * - MemAvailable is si_mem_available() on those numbers; the model has no
+ *   page cache, so the guest's file pages add nothing to it.
+ * - The policy is the real core: policy_decide() every interval at the
+ *   given phase, and with watch = yes the daemon's looks between ticks:
+ *   policy_decide_watch() at the period policy_watch_period_ms() gives
+ *   after each tick or look (late by the timer's slack; none when the tick
+ *   comes first), on readings taken at that instant. A look's write is a
+ *   new target like a tick's: the balloon gets there at its speed.
  */
 #include <errno.h>
 #include <math.h>
@@ -81,7 +87,8 @@ void model_init(const struct trace *t, struct guest_model *ret)
         *ret = (struct guest_model){
                 .wmark_min_kb = wmin * PAGE_KB,
                 .wmark_low_kb = wlow * PAGE_KB,
-                .totalreserve_kb = reserve * PAGE_KB,
+                /* measured when the trace says, else the formula */
+                .totalreserve_kb = t->totalreserve_kb ? t->totalreserve_kb : reserve * PAGE_KB,
         };
 }
 
@@ -95,14 +102,29 @@ static double need_kb(const struct trace_point *tp)
         return tp->anon_kb + tp->shmem_kb + tp->kernel_kb;
 }
 
-/* One decision of the real core; returns the balloon target to set. */
+double model_mem_available_kb(const struct guest_model *g, double mem_total_kb, double need_kb,
+                              double reclaimable_kb)
+{
+        /* the kernel shrinks reclaimable slab before free memory falls
+         * below the min watermark */
+        double rec = fmax(0, fmin(reclaimable_kb,
+                                  mem_total_kb - need_kb - (double)g->wmark_min_kb));
+        double free_kb = mem_total_kb - need_kb - rec;
+        double avail = free_kb - (double)g->totalreserve_kb + rec -
+                       fmin(rec / 2, (double)g->wmark_low_kb);
+
+        return avail > 0 ? avail : 0;
+}
+
+/* One decision of the real core, a regular tick or a look; returns the
+ * balloon target to set. */
 static double decide(const struct trace *t, const struct sim_policy *p,
-                     const struct guest_model *g, struct sb_policy_state *st,
-                     const struct trace_point *tp, double current, double target, bool look,
-                     double *ret_period_s, struct sim_metrics *m)
+                     const struct sim_options *o, const struct guest_model *g,
+                     struct sb_policy_state *st, const struct trace_point *tp, double now,
+                     double current, double target, bool look, double *ret_period_s,
+                     struct sim_metrics *m)
 {
         double mem_total = current - (double)t->kernel_offset_kb;
-        double avail = mem_total - need_kb(tp) - (double)g->wmark_low_kb;
         struct sb_observation obs = {
                 .mem_total_kb = (uint64_t)mem_total,
                 .committed_as_kb = (uint64_t)tp->committed_as_kb,
@@ -111,14 +133,15 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                 .balloon_current_kb = (uint64_t)current,
                 /* the trace's kernel memory is all unreclaimable slab to the core */
                 .sunreclaim_kb = (uint64_t)tp->kernel_kb,
-                /* no page cache left in this model: available = free above the low watermark */
                 .has_mem_available = true,
-                .mem_available_kb = avail > 0 ? (uint64_t)avail : 0,
+                .mem_available_kb = (uint64_t)model_mem_available_kb(
+                        g, mem_total, need_kb(tp), (double)t->reclaimable_kb),
         };
         struct sb_decision d;
         double tk;
         int r;
 
+        /* the daemon's note_watch_period(): from this decision's readings */
         *ret_period_s = p->settings.watch && p->settings.enabled
                                 ? (double)policy_watch_period_ms(&p->settings, &obs) / 1000
                                 : 0;
@@ -127,12 +150,17 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                  : policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d);
         if (r < 0 || !d.balloon)
                 return target;
+        if (o->on_decision)
+                o->on_decision(o->userdata, now, look, &obs, target, (double)d.target_kb,
+                               *ret_period_s);
         if (d.target_kb > obs.max_kb || d.target_kb < d.floor_target_kb ||
             d.tgt_pages < d.floor_pages)
                 m->violations++;
         tk = (double)d.target_kb;
         if (look && tk < target) /* the watch never lowers */
-                m->violations++;
+                m->lowered++;
+        if (look && tk > target)
+                m->raises++;
         return tk;
 }
 
@@ -145,12 +173,14 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         size_t steps = sim_steps(t, o);
         double current = (double)t->boot_kb, target = current;
         double offset = (double)t->kernel_offset_kb, interval = p->settings.interval_s;
-        double next_tick = fmod(o->phase_s, interval), step_kb = o->speed_mb_s * 1024 * o->dt_s;
+        double next_tick = fmod(o->phase_s, interval);
+        double up_kb = o->speed_up_mb_s * 1024 * o->dt_s;
+        double down_kb = o->speed_down_mb_s * 1024 * o->dt_s;
         double held = 0, period = 0, next_look = -1;
         double rec[SIM_MAX_SPIKES] = { 0 };
         bool was_short = false;
 
-        if (steps == 0 || o->dt_s <= 0 || interval <= 0)
+        if (steps == 0 || o->dt_s <= 0 || interval <= 0 || o->look_slack < 0)
                 return -EINVAL;
         model_init(t, &g);
         policy_state_init(&st);
@@ -165,24 +195,31 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                 regular = now + EPS >= next_tick;
                 look = !regular && next_look >= 0 && now + EPS >= next_look;
                 if (regular) {
-                        target = decide(t, p, &g, &st, &tp, current, target, false, &period, &m);
+                        target = decide(t, p, o, &g, &st, &tp, now, current, target, false,
+                                        &period, &m);
                         next_tick += interval;
                         m.ticks++;
                 } else if (look) {
-                        target = decide(t, p, &g, &st, &tp, current, target, true, &period, &m);
-                        m.fast_ticks++;
+                        target = decide(t, p, o, &g, &st, &tp, now, current, target, true,
+                                        &period, &m);
+                        m.looks++;
                 }
-                /* the next look, unless the tick comes first */
-                if (regular || look)
-                        next_look = period > 0 && now + period < next_tick - EPS ? now + period
-                                                                                : -1;
+                /* the daemon's schedule_look(): the next look one period on,
+                 * late by up to the timer's slack; none when the tick comes
+                 * first (the tick re-arms it) */
+                if (regular || look) {
+                        double at = now + period * (1 + o->look_slack);
 
+                        next_look = period > 0 && at < next_tick - EPS ? at : -1;
+                }
+
+                /* the balloon moves toward what it was told at its speed */
                 want = target < (double)t->cap_kb ? target : (double)t->cap_kb;
                 if (want > current) {
-                        current = fmin(want, current + step_kb);
+                        current = fmin(want, current + up_kb);
                 } else if (want < current) {
                         double lowest = need + (double)g.wmark_min_kb + offset;
-                        double nc = fmax(want, current - step_kb);
+                        double nc = fmax(want, current - down_kb);
 
                         if (nc < lowest)
                                 nc = lowest < current ? lowest : current;
@@ -215,6 +252,7 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                         };
         }
         m.held_pct = held / (double)steps / (double)t->max_kb * 100;
+        m.duration_s = (double)steps * o->dt_s;
         for (size_t k = 0; k < t->n_spikes; k++)
                 if (rec[k] > m.recover_s)
                         m.recover_s = rec[k];

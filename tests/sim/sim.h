@@ -13,6 +13,17 @@
 
 #define SIM_MAX_SPIKES 16
 
+/* The step: a tenth of the watch's shortest period (watch_min_ms 100), so
+ * that a look is at most 10 ms later than the daemon's. */
+#define SIM_DT_S 0.01
+/* The balloon's speed raising and lowering the target (README.md: where
+ * they come from). */
+#define SIM_BALLOON_UP_MB_S 200
+#define SIM_BALLOON_DOWN_MB_S 100
+/* daemon.c schedule_look(): the look's timer has a tenth of its period of
+ * slack; the model takes the latest it allows. */
+#define SIM_LOOK_SLACK 0.1
+
 /* One row of a trace, kB. */
 struct trace_point {
         double t_s;
@@ -29,6 +40,8 @@ struct trace {
         uint64_t boot_kb;          /* the toolstack's target: the balloon starts there */
         uint64_t cap_kb;           /* Xen max_pages: boot + 1 MiB unless raised */
         uint64_t kernel_offset_kb; /* balloon current - MemTotal */
+        uint64_t reclaimable_kb;   /* SReclaimable: counted in use, reclaimed before a shortage */
+        uint64_t totalreserve_kb;  /* measured; 0: the kernel's formula for the boot size */
         size_t n_spikes;
         double spike_s[SIM_MAX_SPIKES];
         size_t n;
@@ -49,9 +62,13 @@ struct guest_model {
 };
 
 void model_init(const struct trace *t, struct guest_model *ret);
+/* MemAvailable as si_mem_available() computes it for the model's guest:
+ * free - totalreserve + reclaimable - min(reclaimable / 2, low watermark);
+ * the model has no page cache, so that term is 0. */
+double model_mem_available_kb(const struct guest_model *g, double mem_total_kb, double need_kb,
+                              double reclaimable_kb);
 
-/* A policy as the simulator runs it: settings for the real core, plus how
- * the guest's PSI behaves for a policy with a fast path. */
+/* A policy as the simulator runs it: a name and settings for the real core. */
 struct sim_policy {
         const char *name;
         struct sb_settings settings;
@@ -59,8 +76,16 @@ struct sim_policy {
 
 struct sim_options {
         double dt_s;
-        double speed_mb_s; /* the balloon, both ways */
+        double speed_up_mb_s;   /* the balloon giving the guest memory */
+        double speed_down_mb_s; /* the balloon taking it back */
         double phase_s;
+        double look_slack;   /* a look fires this fraction of its period late */
+        /* each decision, a tick or a look, with the target before it and
+         * the period to the next look it set (may be NULL) */
+        void (*on_decision)(void *userdata, double t_s, bool look,
+                            const struct sb_observation *obs, double target_before_kb,
+                            double target_kb, double period_s);
+        void *userdata;
 };
 
 struct sim_metrics {
@@ -71,7 +96,11 @@ struct sim_metrics {
         unsigned ooms;     /* shortage episodes: each would be an OOM kill without swap */
         double recover_s;  /* worst over spikes: spike start to the end of its last shortage */
         uint64_t violations; /* decisions above max or below the floor */
-        uint64_t ticks, fast_ticks, polls;
+        uint64_t lowered;    /* looks whose target is below the one before: must stay 0 */
+        uint64_t ticks;      /* regular decisions */
+        uint64_t looks;      /* the watch's wake-ups between ticks */
+        uint64_t raises;     /* looks that raised the target */
+        double duration_s;
 };
 
 /* One sample per step, for plots (may be NULL). */

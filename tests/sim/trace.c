@@ -3,7 +3,8 @@
  * Demand traces. Format (see tests/sim/README.md):
  *   # free text
  *   #@ key=value        guest parameters: title, max_mb, boot_mb, cap_mb,
- *                       kernel_offset_kb, spike_s (repeatable)
+ *                       kernel_offset_kb, totalreserve_kb, reclaimable_kb, spike_s
+ *                       (repeatable)
  *   t_s,committed_as_kb,anon_kb,shmem_kb,kernel_kb
  *   rows, t_s non-decreasing; values between rows are interpolated
  *   linearly; two rows at the same t_s make a step.
@@ -47,6 +48,10 @@ static int directive(struct trace *t, const char *line, double *boot_mb, double 
                 *cap_mb = v;
         else if (strcmp(key, "kernel_offset_kb") == 0)
                 t->kernel_offset_kb = (uint64_t)v;
+        else if (strcmp(key, "totalreserve_kb") == 0)
+                t->totalreserve_kb = (uint64_t)v;
+        else if (strcmp(key, "reclaimable_kb") == 0)
+                t->reclaimable_kb = (uint64_t)v;
         else if (strcmp(key, "spike_s") == 0 && t->n_spikes < SIM_MAX_SPIKES)
                 t->spike_s[t->n_spikes++] = v;
         else {

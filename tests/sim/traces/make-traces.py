@@ -2,26 +2,49 @@
 """Writes the shipped demand traces (tests/sim/traces/*.csv). Rerun after a
 change here; the CSVs are committed so that the simulator needs no Python.
 
-Numbers, and where they come from:
-- 1 GiB PV domU (memory = maxmem = 1024): kernel offset (balloon current -
-  MemTotal) 67212 kB: tests/fixtures/domU-512 shows 63116 kB with maxmem 768
-  MiB, plus 4 MiB more memmap for 1 GiB. 2 GiB: 83596 kB likewise.
-- Idle Debian server: Committed_AS ~210 MB (systemd, journald, sshd, cron:
-  reserved but untouched heap and stacks count), resident anon ~55 MB, Shmem
-  ~6 MB (/run, journald), unreclaimable kernel memory 26 MB (issue 7: the
-  seed's goal leaves out 24-33 MB in the e2e guest).
-- Busybox guest of the e2e testbed (issue 7): Committed_AS ~6 MB, anon
-  ~1.5 MB, Shmem 4 MB, kernel 24 MB; idle at the floor it has ~105 MB free.
+Guest parameters, and the measurement each comes from (README.md has the
+table; tests/sim/calibrate.py reads them off an e2e run):
+- 1 GiB PV domU (memory = maxmem = 1024), Debian 12's 6.1 kernel, as in the
+  e2e sudden-demand scenario (run /work/e2e-out/smoke1, 2026-12-03, the
+  daemon with the watch): kernel offset (balloon current - MemTotal) 68244 kB
+  and totalreserve 9548 kB (daemon log); at rest at the floor MemTotal 140224
+  kB, MemFree 99940 kB, MemAvailable 95780 kB (median), Committed_AS 16100 kB
+  (median). The model has no page cache and takes reclaimable slab as
+  constant: MemAvailable - MemFree + totalreserve = 5388 kB is what
+  si_mem_available() adds for it, rec - min(rec/2, low 4944 kB), so
+  rec = 10332 kB; the rest of MemTotal - MemFree, 29952 kB, must stay
+  resident: Shmem 4116 kB (the initramfs root, tests/fixtures/domU-512),
+  anon 1536 kB (not measured; small in a busybox guest), kernel 24300 kB
+  (of which SUnreclaim + KernelStack + PageTables 6.7 MB, the daemon log).
+- A process touches 60 MiB/s at full speed in that guest (58-61 MiB/s,
+  tests/e2e/README.md, measured 2026-11-26 on a quiet host).
+- 2 GiB: no e2e guest of that size: offset 68244 + 16384 kB (the memmap of
+  the extra GiB, 64 bytes a page), totalreserve the kernel's formula.
+- The server workloads (idle, growth, batch, tmpfs, slab) are assumptions
+  about a Debian server, not measurements: Committed_AS ~210 MB, anon ~55
+  MB, Shmem ~6 MB, unreclaimable kernel memory 26 MB (issue 7: the seed's
+  goal leaves out 24-33 MB in the e2e guest).
 - Committed_AS jumps at malloc time, before the pages are touched; tmpfs
   data is charged to Committed_AS page by page as it is written
   (mm/shmem.c shmem_acct_block(); checked: writing 200 MB to /dev/shm raised
   Committed_AS by 210 MB), so it gives no early warning.
 """
 import os
+import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GIB1 = dict(max_mb=1024, boot_mb=1024, kernel_offset_kb=67212)
-GIB2 = dict(max_mb=2048, boot_mb=2048, kernel_offset_kb=83596)
+GIB1 = dict(max_mb=1024, boot_mb=1024, kernel_offset_kb=68244, totalreserve_kb=9548)
+GIB1_BUSYBOX = dict(GIB1, reclaimable_kb=10332)
+GIB2 = dict(max_mb=2048, boot_mb=2048, kernel_offset_kb=68244 + 16384)
+FULL_SPEED = 60  # MiB/s a process touches in the e2e guest
+# the busybox guest at rest: Committed_AS, anon, Shmem, kernel (MB)
+BUSYBOX = dict(c=16100 / 1024, a=1.5, s=4116 / 1024, k=24300 / 1024)
+
+
+def watch_rate():
+    """The default watch_rate_mb_s, from the core's header."""
+    with open(os.path.join(HERE, "..", "..", "..", "include", "policy.h")) as f:
+        return int(re.search(r"#define SB_WATCH_RATE_DEFAULT (\d+)U", f.read()).group(1))
 
 
 class Trace:
@@ -89,36 +112,38 @@ def growth():
 
 
 def sudden():
-    t = Trace("sudden", "sudden large allocations (issue 7 e2e cases), 1 GiB busybox",
-              GIB1, "Sudden allocations like the 2013 OOM report (lkml.org/lkml/2013/11/21/158) "
-              "and issue 7's real-guest cases, in a 1 GiB busybox guest idle at the floor.")
-    t.set(0, c=6, a=1.5, s=4, k=24)
+    t = Trace("sudden", "the e2e sudden-demand cases, 1 GiB busybox",
+              GIB1_BUSYBOX, "The ten cases of tests/e2e/scenarios/sudden-demand/cases (issue 7) in "
+              "the 1 GiB busybox guest idle at the floor; full speed is 60 MiB/s, as measured there.")
+    t.set(0, **BUSYBOX)
 
-    def one(start, mb, rate, hold):
-        """One malloc of mb, touched at rate MB/s."""
+    def case(start, mb, chunk, rate, ahead=False):
+        """suddenhog: one malloc (chunk 0) or chunks malloc'ed as the touching
+        reaches them (or all first: ahead), touched at rate MB/s, then freed
+        5 s after the last page."""
+        rate = rate or FULL_SPEED
         t.spikes.append(start)
         t.set(start)
-        t.add(start, c=mb)
-        t.add(start + mb / rate, a=mb, k=mb / 512)
-        t.set(start + hold)
-        t.add(start + hold, c=-mb, a=-mb, k=-mb / 512)
+        if ahead or chunk == 0:
+            t.add(start, c=mb)
+            t.add(start + mb / rate, a=mb, k=mb / 512)
+        else:
+            for i in range(int(mb // chunk)):
+                s = start + i * chunk / rate
+                t.add(s, c=chunk)
+                t.add(s + chunk / rate, a=chunk, k=chunk / 512)
+        end = start + mb / rate + 5
+        t.set(end)
+        t.add(end, c=-mb, a=-mb, k=-mb / 512)
 
-    def chunks(start, mb, rate, hold, chunk=16):
-        t.spikes.append(start)
-        t.set(start)
-        for i in range(int(mb // chunk)):
-            s = start + i * chunk / rate
-            t.add(s, c=chunk)
-            t.add(s + chunk / rate, a=chunk, k=chunk / 512)
-        t.set(start + hold)
-        t.add(start + hold, c=-mb, a=-mb, k=-mb / 512)
-
-    # 240 s first: the guest settles at the floor (~105 MB free), as in the e2e guest
-    one(240.3, 512, 100, 50)     # one malloc, full speed under TCG
-    one(421.7, 128, 1000, 20)    # one malloc, native speed
-    chunks(572.9, 256, 20, 40)   # 16 MB chunks at 20 MB/s (memhog: malloc, touch, next)
-    chunks(750.4, 512, 100, 40)  # 16 MB chunks at full speed
-    t.set(960)
+    # 240 s first: the guest settles at the floor, as in the e2e guest; then
+    # one case every 180 s (down_hysteresis 8 takes ~150 s back to the floor)
+    cases = [(128, 0, 0), (128, 16, 20), (256, 16, 20), (512, 16, 20), (128, 16, 0),
+             (256, 16, 0), (512, 16, 0), (128, 16, 0, True), (256, 16, 0, True),
+             (512, 16, 0, True)]
+    for i, c in enumerate(cases):
+        case(240.3 + 180 * i, *c)
+    t.set(240.3 + 180 * len(cases))
     return t
 
 
@@ -164,12 +189,15 @@ def slab():
 def issue7(name, mb, rate, chunked):
     """Issue 7's real-guest cases, one per trace (traces/issue7/): the 1 GiB
     busybox guest settled at the floor, then memhog (malloc 16 MB, touch it,
-    next) or one malloc, at rate MB/s, from t = 240.3 s. With --phase 0 the
-    next tick comes 4.7 s after the start, with --phase 0.7 0.4 s after."""
-    t = Trace("issue7/" + name, "issue 7 case %s, 1 GiB busybox" % name, GIB1,
-              "Issue 7 real-guest case: %d MB %s at %d MB/s." %
-              (mb, "in 16 MB chunks" if chunked else "in one malloc", rate))
-    t.set(0, c=6, a=1.5, s=4, k=24)
+    next) or one malloc, at rate MB/s (0: full speed, 60 MiB/s), from t =
+    240.3 s. With --phase 0 the next tick comes 4.7 s after the start, with
+    --phase 0.7 0.4 s after."""
+    t = Trace("issue7/" + name, "issue 7 case %s, 1 GiB busybox" % name, GIB1_BUSYBOX,
+              "Issue 7 real-guest case: %d MB %s at %s." %
+              (mb, "in 16 MB chunks" if chunked else "in one malloc",
+               "%d MB/s" % rate if rate else "full speed (60 MiB/s)"))
+    rate = rate or FULL_SPEED
+    t.set(0, **BUSYBOX)
     s = 240.3
     t.spikes.append(s)
     t.set(s)
@@ -184,11 +212,90 @@ def issue7(name, mb, rate, chunked):
     return t
 
 
+def e2e_cases():
+    """The e2e sudden-demand scenario's cases, one trace each (traces/e2e/),
+    from its own cases file: the 1 GiB busybox guest at rest at the floor,
+    then suddenhog from t = 240.3 s. Run at the phase that puts the next
+    tick where the case asks: --phase 240.3 + NEXT_TICK_S mod 5."""
+    path = os.path.join(HERE, "..", "..", "e2e", "scenarios", "sudden-demand", "cases")
+    out = []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            name, mb, chunk, rate, tick = w[0], int(w[1]), int(w[2]), int(w[3]), float(w[4])
+            ahead = len(w) > 5 and w[5] == "ahead"
+            t = Trace("e2e/" + name, "e2e case %s, next tick %g s, 1 GiB busybox" % (name, tick),
+                      GIB1_BUSYBOX, "e2e sudden-demand case %s: %d MB, %s, %s, next tick %g s after "
+                      "the start (cases file)." % (name, mb, "chunks of %d MB%s" % (
+                          chunk, " all malloc'ed first" if ahead else "") if chunk else "one malloc",
+                          "%d MB/s" % rate if rate else "full speed (60 MiB/s)", tick))
+            r = rate or FULL_SPEED
+            t.set(0, **BUSYBOX)
+            s = 240.3
+            t.spikes.append(s)
+            t.set(s)
+            if chunk == 0 or ahead:
+                t.add(s, c=mb)
+                t.add(s + mb / r, a=mb, k=mb / 512)
+            else:
+                for i in range(mb // chunk):
+                    st = s + i * chunk / r
+                    t.add(st, c=chunk)
+                    t.add(st + chunk / r, a=chunk, k=chunk / 512)
+            t.set(s + mb / r + 5)
+            t.add(s + mb / r + 5, c=-mb, a=-mb, k=-mb / 512)
+            t.set(s + mb / r + 30)
+            out.append(t)
+    return out
+
+
+def synthetic_rate(name, factor):
+    """The watch's promise: an allocation at most watch_rate_mb_s is never
+    short when the balloon is much faster. No early warning (Committed_AS
+    grows with the touched pages, as tmpfs data does), so only the period
+    formula and the level protect: 512 MB from the floor, then 256 MB from
+    half-way back down."""
+    rate = watch_rate() * factor
+    t = Trace("synthetic/" + name, "%g x watch_rate (%g MB/s), no early warning, 1 GiB busybox"
+              % (factor, rate), GIB1_BUSYBOX,
+              "Synthetic: allocations at %g x the default watch_rate_mb_s (%g MB/s), Committed_AS "
+              "rising with the touched pages." % (factor, rate))
+    t.set(0, **BUSYBOX)
+    for start, mb in ((240.3, 512), (340.7, 256)):
+        t.spikes.append(start)
+        t.set(start)
+        t.add(start + mb / rate, c=mb, a=mb)
+        t.set(start + mb / rate + 10)
+        t.add(start + mb / rate + 10, c=-mb, a=-mb)
+    t.set(480)
+    return t
+
+
+def synthetic_flat(name, title, guest, start):
+    """No demand change at all: the watch must raise nothing."""
+    t = Trace("synthetic/" + name, title, guest, "Synthetic: " + title + ", nothing changes.")
+    t.set(0, **start)
+    t.set(600)
+    return t
+
+
 if __name__ == "__main__":
     for make in (idle, growth, sudden, batch, tmpfs, slab):
         make().write()
     os.makedirs(os.path.join(HERE, "issue7"), exist_ok=True)
-    issue7("once128-100", 128, 100, False).write()
+    issue7("once128-full", 128, 0, False).write()
     for mb in (128, 256, 512):
-        for rate in (20, 100):
-            issue7("chunks%d-%d" % (mb, rate), mb, rate, True).write()
+        for rate in (20, 0):
+            issue7("chunks%d-%s" % (mb, rate or "full"), mb, rate, True).write()
+    os.makedirs(os.path.join(HERE, "e2e"), exist_ok=True)
+    for t in e2e_cases():
+        t.write()
+    os.makedirs(os.path.join(HERE, "synthetic"), exist_ok=True)
+    for f in (0.9, 1, 3):
+        synthetic_rate("rate-%dpct" % round(f * 100), f).write()
+    synthetic_flat("flat-server", "idle Debian server without its timer job, 1 GiB", GIB1,
+                   dict(c=210, a=55, s=6, k=26)).write()
+    synthetic_flat("flat-busybox", "the e2e busybox guest at rest, 1 GiB", GIB1_BUSYBOX,
+                   BUSYBOX).write()
