@@ -20,9 +20,10 @@
  * they come from). */
 #define SIM_BALLOON_UP_MB_S 200
 #define SIM_BALLOON_DOWN_MB_S 100
-/* daemon.c schedule_look(): the look's timer has a tenth of its period of
- * slack; the model takes the latest it allows. */
-#define SIM_LOOK_SLACK 0.1
+/* daemon.c schedule_look(): the look's timer is armed a tenth of its period
+ * early with a tenth of slack, so the latest it fires is the period itself;
+ * the model takes that latest (0: on time; --look-slack makes it later). */
+#define SIM_LOOK_SLACK 0.0
 
 /* One row of a trace, kB. */
 struct trace_point {
