@@ -43,8 +43,10 @@ int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb
         if (!m->cfg.settings.enabled || !m->cfg.settings.watch)
                 return 0;
         r = manager_observe(m, now_usec, false, &o, &mi, &balloon_target_kb, &what);
-        if (r < 0)
-                return r; /* the next tick reports it */
+        if (r < 0) {
+                m->watch_period_ms = 0; /* blind: no looks until a tick reads again */
+                return r;               /* the next tick reports it */
+        }
         manager_note_watch_period(m, &o);
         r = policy_decide_watch(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
                                 balloon_target_kb, &d);

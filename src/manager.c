@@ -276,6 +276,7 @@ static int observe_tick(struct manager *m, uint64_t now_usec, struct sb_observat
 
         if (r < 0) {
                 on_read_failure(m, r, what, now_usec);
+                m->watch_period_ms = 0; /* no looks while blind */
                 return r;
         }
         if (m->read_failures > 0) {
