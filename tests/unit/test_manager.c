@@ -215,6 +215,25 @@ static void test_watch_raises_only(void **state)
         assert_true(t.decision.target_kb < 524288);
 }
 
+/* Blind (no /proc/meminfo): no looks until a tick reads again. */
+static void test_watch_stops_when_blind(void **state)
+{
+        struct world *w = *state;
+        uint64_t written;
+
+        start(w);
+        assert_int_equal(tick(w, NULL), 0);
+        assert_true(manager_watch_period_ms(w->m) > 0);
+        assert_int_equal(renameat(w->root_fd, "proc/meminfo", w->root_fd, "proc/away"), 0);
+        assert_true(manager_watch(w->m, w->now + SEC, &written) < 0);
+        assert_int_equal(manager_watch_period_ms(w->m), 0);
+        assert_true(tick(w, NULL) < 0);
+        assert_int_equal(manager_watch_period_ms(w->m), 0);
+        assert_int_equal(renameat(w->root_fd, "proc/away", w->root_fd, "proc/meminfo"), 0);
+        assert_int_equal(tick(w, NULL), 0);
+        assert_true(manager_watch_period_ms(w->m) > 0);
+}
+
 /* watch = no: the kernel's behaviour, a decision per interval only. */
 static void test_watch_off(void **state)
 {
@@ -603,6 +622,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_watch_raises_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_watch_off, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_watch_stops_when_blind, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_restart_keeps_boot_reserve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_helper_shrink_that_hangs_is_interrupted,
                                                 setup, teardown),
