@@ -164,9 +164,11 @@ const char *guest_detect_to_string(int result)
         case GUEST_DETECT_DOM0:
                 return "this is the Xen control domain (dom0); selfballooning is for guests";
         case GUEST_DETECT_NOT_XEN:
-                return "not running as a Xen guest";
+                return "no trace of Xen: /sys/hypervisor/type does not say xen, and neither "
+                       "/proc/xen/capabilities nor /" BALLOON_SYSFS_DIR " exists";
         case GUEST_DETECT_NO_BALLOON:
-                return "Xen guest without the balloon driver (no " BALLOON_SYSFS_DIR ")";
+                return "a Xen guest without the balloon driver: no /" BALLOON_SYSFS_DIR
+                       " (load xen-balloon, or a kernel with CONFIG_XEN_BALLOON)";
         default:
                 return NULL;
         }

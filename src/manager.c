@@ -356,8 +356,7 @@ static int check_guest(struct manager *m)
                 return MANAGER_REFUSE_DOM0;
         }
         if (r > 0) {
-                log_error("not running in a Xen guest with a balloon driver: %s",
-                          guest_detect_to_string(r));
+                log_error("refusing to start: %s", guest_detect_to_string(r));
                 return MANAGER_REFUSE_NOT_XEN;
         }
         if (r < 0)
