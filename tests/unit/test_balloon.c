@@ -3,7 +3,6 @@
  * tree and scratch copies of it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,17 +17,13 @@
 #include <cmocka.h>
 
 #include "balloon.h"
+#include "testtree.h"
 
 #define TARGET BALLOON_SYSFS_DIR "/target_kb"
 #define CURRENT BALLOON_SYSFS_DIR "/info/current_kb"
 #define SENTINEL UINT64_C(0xdeadbeefcafe)
 
 /* ---- helpers ---- */
-
-struct tree {
-        char path[256];
-        int fd;
-};
 
 static int open_dir(const char *path)
 {
@@ -38,49 +33,9 @@ static int open_dir(const char *path)
         return fd;
 }
 
-static void mkdirs_at(int root, const char *rel)
-{
-        char buf[256];
-
-        assert_true(strlen(rel) < sizeof(buf));
-        strcpy(buf, rel);
-        for (char *p = buf;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char c = *p;
-                *p = '\0';
-                if (mkdirat(root, buf, 0755) < 0)
-                        assert_int_equal(errno, EEXIST);
-                if (c == '\0')
-                        return;
-                *p = c;
-        }
-}
-
-static void write_at(int root, const char *rel, const char *data)
-{
-        int fd = openat(root, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-        close(fd);
-}
-
-static void read_at(int root, const char *rel, char *buf, size_t size)
-{
-        int fd = openat(root, rel, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        assert_true(fd >= 0);
-        n = read(fd, buf, size - 1);
-        assert_true(n >= 0);
-        buf[n] = '\0';
-        close(fd);
-}
-
 /* Copies of the fixture's files into a scratch root: the tests write, and
  * the checked-in tree must stay as captured. */
-static void tree_make(struct tree *t, bool with_balloon)
+static void tree_make(struct test_tree *t, bool with_balloon)
 {
         static const char *const files[] = {
                 "proc/xen/capabilities",
@@ -91,48 +46,21 @@ static void tree_make(struct tree *t, bool with_balloon)
                 BALLOON_SYSFS_DIR "/info/low_kb",
                 BALLOON_SYSFS_DIR "/info/high_kb",
         };
-        const char *tmp = getenv("TMPDIR");
         int src;
 
-        snprintf(t->path, sizeof(t->path), "%s/sbtest-balloon-XXXXXX", tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(t->path));
+        test_tree_new(t);
         /* Traversable by the unprivileged child of the EACCES test. */
         assert_int_equal(chmod(t->path, 0755), 0);
-        t->fd = open_dir(t->path);
         src = open_dir(FIXTURES "/domU-512");
-
-        mkdirs_at(t->fd, "proc/xen");
-        mkdirs_at(t->fd, "sys/hypervisor");
-        if (with_balloon)
-                mkdirs_at(t->fd, BALLOON_SYSFS_DIR "/info");
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 char buf[256];
 
                 if (!with_balloon && strncmp(files[i], BALLOON_SYSFS_DIR, strlen(BALLOON_SYSFS_DIR)) == 0)
                         continue;
-                read_at(src, files[i], buf, sizeof(buf));
-                write_at(t->fd, files[i], buf);
+                test_read_at(src, files[i], buf, sizeof(buf));
+                test_tree_write(t, files[i], buf);
         }
         close(src);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void tree_free(struct tree *t)
-{
-        close(t->fd);
-        assert_int_equal(nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-static void rm_at(const struct tree *t, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", t->path, rel);
-        assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
 /* ---- single-number files ---- */
@@ -184,16 +112,16 @@ static void test_read_fixture(void **unused)
 
 static void test_read_errors(void **unused)
 {
-        struct tree t;
+        struct test_tree t;
         uint64_t kb = SENTINEL;
 
         tree_make(&t, true);
-        write_at(t.fd, CURRENT, "abc\n");
+        test_tree_write(&t, CURRENT, "abc\n");
         assert_int_equal(balloon_read_current_kb(t.fd, &kb), -EBADMSG);
-        write_at(t.fd, CURRENT, "");
+        test_tree_write(&t, CURRENT, "");
         assert_int_equal(balloon_read_current_kb(t.fd, &kb), -EBADMSG);
         /* Longer than any number: refused, not read in part. */
-        write_at(t.fd, CURRENT, "1234567890123456789012345678901234567890\n");
+        test_tree_write(&t, CURRENT, "1234567890123456789012345678901234567890\n");
         assert_int_equal(balloon_read_current_kb(t.fd, &kb), -EBADMSG);
         assert_int_equal(kb, SENTINEL);
 
@@ -202,7 +130,7 @@ static void test_read_errors(void **unused)
         assert_int_equal(mkdirat(t.fd, CURRENT, 0755), 0);
         assert_int_equal(balloon_read_current_kb(t.fd, &kb), -EISDIR);
         assert_int_equal(kb, SENTINEL);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 /* ---- writing target_kb ---- */
@@ -210,19 +138,19 @@ static void test_read_errors(void **unused)
 static void test_write_roundtrip(void **unused)
 {
         char buf[64];
-        struct tree t;
+        struct test_tree t;
         uint64_t kb;
 
         tree_make(&t, true);
         assert_int_equal(balloon_write_target_kb(t.fd, 400000), 0);
         assert_int_equal(balloon_read_target_kb(t.fd, &kb), 0);
         assert_int_equal(kb, 400000);
-        read_at(t.fd, TARGET, buf, sizeof(buf));
+        test_tree_read(&t, TARGET, buf, sizeof(buf));
         assert_string_equal(buf, "400000\n");
 
         /* A shorter value leaves no tail of the longer one. */
         assert_int_equal(balloon_write_target_kb(t.fd, 5), 0);
-        read_at(t.fd, TARGET, buf, sizeof(buf));
+        test_tree_read(&t, TARGET, buf, sizeof(buf));
         assert_string_equal(buf, "5\n");
 
         /* The largest value the kernel can multiply by 1024. */
@@ -233,21 +161,21 @@ static void test_write_roundtrip(void **unused)
         /* The balloon's own reading is a different file. */
         assert_int_equal(balloon_read_current_kb(t.fd, &kb), 0);
         assert_int_equal(kb, 524288);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 static void test_write_refuses(void **unused)
 {
         char buf[64];
-        struct tree t;
+        struct test_tree t;
 
         tree_make(&t, true);
         assert_int_equal(balloon_write_target_kb(t.fd, 0), -EINVAL);
         assert_int_equal(balloon_write_target_kb(t.fd, UINT64_MAX / 1024 + 1), -EINVAL);
         assert_int_equal(balloon_write_target_kb(t.fd, UINT64_MAX), -EINVAL);
-        read_at(t.fd, TARGET, buf, sizeof(buf));
+        test_tree_read(&t, TARGET, buf, sizeof(buf));
         assert_string_equal(buf, "524288\n"); /* nothing was written */
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 /*
@@ -259,7 +187,7 @@ static void test_write_refuses(void **unused)
  */
 static void test_write_eacces(void **unused)
 {
-        struct tree t;
+        struct test_tree t;
         int status;
         pid_t pid;
 
@@ -268,7 +196,7 @@ static void test_write_eacces(void **unused)
 
         if (geteuid() != 0) {
                 assert_int_equal(balloon_write_target_kb(t.fd, 400000), -EACCES);
-                tree_free(&t);
+                test_tree_free(&t);
                 return;
         }
 
@@ -280,7 +208,7 @@ static void test_write_eacces(void **unused)
                 _exit(balloon_write_target_kb(t.fd, 400000) == -EACCES ? 0 : 1);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        tree_free(&t);
+        test_tree_free(&t);
         assert_true(WIFEXITED(status));
         if (WEXITSTATUS(status) == 77)
                 skip(); /* no CAP_SETUID here */
@@ -289,7 +217,7 @@ static void test_write_eacces(void **unused)
 
 static void test_write_errors(void **unused)
 {
-        struct tree t;
+        struct test_tree t;
 
         tree_make(&t, true);
 
@@ -312,9 +240,9 @@ static void test_write_errors(void **unused)
         assert_int_equal(balloon_write_target_kb(t.fd, 400000), -EISDIR);
 
         /* No balloon directory at all. */
-        rm_at(&t, "sys/devices");
+        test_tree_remove(&t, "sys/devices");
         assert_int_equal(balloon_write_target_kb(t.fd, 400000), -ENOENT);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 /* ---- guest detection ---- */
@@ -337,22 +265,22 @@ static void test_detect_domU(void **unused)
 static void test_detect_dom0(void **unused)
 {
         struct guest_info g;
-        struct tree t;
+        struct test_tree t;
 
         tree_make(&t, true);
-        write_at(t.fd, "proc/xen/capabilities", "control_d\n");
+        test_tree_write(&t, "proc/xen/capabilities", "control_d\n");
         assert_int_equal(guest_detect(t.fd, &g), GUEST_DETECT_DOM0);
         assert_true(g.dom0);
         assert_true(g.xen);
         assert_true(g.balloon); /* dom0 has a balloon too: refused anyway */
 
         /* A word in a list, not a substring. */
-        write_at(t.fd, "proc/xen/capabilities", "foo,control_d\n");
+        test_tree_write(&t, "proc/xen/capabilities", "foo,control_d\n");
         assert_int_equal(guest_detect(t.fd, &g), GUEST_DETECT_DOM0);
-        write_at(t.fd, "proc/xen/capabilities", "control_dx\n");
+        test_tree_write(&t, "proc/xen/capabilities", "control_dx\n");
         assert_int_equal(guest_detect(t.fd, &g), 0);
         assert_false(g.dom0);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 static void test_detect_not_xen(void **unused)
@@ -374,7 +302,7 @@ static void test_detect_not_xen(void **unused)
 static void test_detect_no_balloon(void **unused)
 {
         struct guest_info g;
-        struct tree t;
+        struct test_tree t;
 
         /* Xen, but the balloon driver is not loaded. */
         tree_make(&t, false);
@@ -383,20 +311,20 @@ static void test_detect_no_balloon(void **unused)
         assert_false(g.balloon);
 
         /* Xen is still recognised from sys/hypervisor alone. */
-        rm_at(&t, "proc/xen");
+        test_tree_remove(&t, "proc/xen");
         assert_int_equal(guest_detect(t.fd, &g), GUEST_DETECT_NO_BALLOON);
         assert_false(g.capabilities_known);
 
         /* A hypervisor/type that is not xen, and no xenfs: not Xen. */
-        write_at(t.fd, "sys/hypervisor/type", "kvm\n");
+        test_tree_write(&t, "sys/hypervisor/type", "kvm\n");
         assert_int_equal(guest_detect(t.fd, &g), GUEST_DETECT_NOT_XEN);
 
         /* A file where the balloon directory should be is no balloon. */
-        mkdirs_at(t.fd, "sys/devices/system/xen_memory");
-        write_at(t.fd, BALLOON_SYSFS_DIR, "");
-        write_at(t.fd, "sys/hypervisor/type", "xen\n");
+        test_tree_mkdirs(&t, "sys/devices/system/xen_memory");
+        test_tree_write(&t, BALLOON_SYSFS_DIR, "");
+        test_tree_write(&t, "sys/hypervisor/type", "xen\n");
         assert_int_equal(guest_detect(t.fd, &g), GUEST_DETECT_NO_BALLOON);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 static void test_detect_variants(void **unused)
@@ -413,11 +341,11 @@ static void test_detect_variants(void **unused)
                 { "pv\n", GUEST_TYPE_UNKNOWN },
         };
         struct guest_info g;
-        struct tree t;
+        struct test_tree t;
 
         tree_make(&t, true);
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-                write_at(t.fd, "sys/hypervisor/guest_type", types[i].text);
+                test_tree_write(&t, "sys/hypervisor/guest_type", types[i].text);
                 assert_int_equal(guest_detect(t.fd, &g), 0);
                 assert_int_equal(g.type, types[i].type);
         }
@@ -425,8 +353,8 @@ static void test_detect_variants(void **unused)
         /* Kernel without sys/hypervisor and without xenfs mounted: the
          * balloon directory alone proves Xen; dom0 cannot be ruled out,
          * which capabilities_known says. */
-        rm_at(&t, "sys/hypervisor");
-        rm_at(&t, "proc/xen");
+        test_tree_remove(&t, "sys/hypervisor");
+        test_tree_remove(&t, "proc/xen");
         assert_int_equal(guest_detect(t.fd, &g), 0);
         assert_true(g.xen);
         assert_false(g.capabilities_known);
@@ -434,11 +362,11 @@ static void test_detect_variants(void **unused)
 
         /* A file that is there but cannot be read is an error, not an
          * answer: *ret stays as it was. */
-        mkdirs_at(t.fd, "proc/xen/capabilities");
+        test_tree_mkdirs(&t, "proc/xen/capabilities");
         g.type = _GUEST_TYPE_MAX;
         assert_int_equal(guest_detect(t.fd, &g), -EISDIR);
         assert_int_equal(g.type, _GUEST_TYPE_MAX);
-        tree_free(&t);
+        test_tree_free(&t);
 
         assert_non_null(guest_detect_to_string(GUEST_DETECT_DOM0));
         assert_non_null(guest_detect_to_string(GUEST_DETECT_NOT_XEN));

@@ -126,12 +126,31 @@ static void test_lock(void **unused)
         test_tree_free(&t);
 }
 
+/* A mark made once per boot: 1 the first time (directory made too), then 0. */
+static void test_mark_once(void **unused)
+{
+        struct test_tree t;
+
+        test_tree_new(&t);
+        assert_int_equal(runstate_mark_once(t.fd, "said"), 1);
+        assert_int_equal(faccessat(t.fd, RUNSTATE_DIR "/said", F_OK, 0), 0);
+        assert_int_equal(runstate_mark_once(t.fd, "said"), 0);
+        assert_int_equal(runstate_mark_once(t.fd, "other"), 1);
+        /* a file where the directory should be: the error, not a mark */
+        test_tree_free(&t);
+        test_tree_new(&t);
+        test_tree_write(&t, "run", "not a directory");
+        assert_int_equal(runstate_mark_once(t.fd, "said"), -ENOTDIR);
+        test_tree_free(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_write_once),
                 cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_mark_once),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

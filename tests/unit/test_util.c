@@ -3,7 +3,6 @@
  * never for a test tree's regular files, and dropped on anything odd. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,44 +20,10 @@
 
 #include "balloon.h"
 #include "meminfo.h"
+#include "testtree.h"
 #include "util.h"
 
 #define SENTINEL UINT64_C(0xdeadbeefcafe)
-
-struct tree {
-        char path[256];
-        int fd;
-};
-
-static void write_at(int root, const char *rel, const char *data)
-{
-        int fd = openat(root, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
-        close(fd);
-}
-
-static void tree_make(struct tree *t)
-{
-        const char *tmp = getenv("TMPDIR");
-
-        snprintf(t->path, sizeof(t->path), "%s/sbtest-util-XXXXXX", tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(t->path));
-        t->fd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(t->fd >= 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void tree_free(struct tree *t)
-{
-        close(t->fd);
-        assert_int_equal(nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
 
 static bool fd_is_open(int fd)
 {
@@ -79,26 +44,26 @@ static int open_for_test(const char *path, int flags)
 static void test_regular_files_not_kept(void **unused)
 {
         struct reread_file f = REREAD_FILE_INIT;
-        struct tree t;
+        struct test_tree t;
         char buf[32];
         uint64_t v = SENTINEL;
 
-        tree_make(&t);
-        write_at(t.fd, "n", "1\n");
+        test_tree_new(&t);
+        test_tree_write(&t, "n", "1\n");
         assert_int_equal(reread_file_at(&f, t.fd, "n", buf, sizeof(buf)), 2);
         assert_string_equal(buf, "1\n");
         assert_int_equal(f.fd, -EBADF);
         assert_true(f.plain);
 
         /* replaced by rename: the new file's content */
-        write_at(t.fd, "n.new", "22\n");
+        test_tree_write(&t, "n.new", "22\n");
         assert_int_equal(renameat(t.fd, "n.new", t.fd, "n"), 0);
         assert_int_equal(reread_u64_at(&f, t.fd, "n", &v), 0);
         assert_int_equal(v, 22);
         assert_int_equal(f.fd, -EBADF);
 
         /* garbage, deleted, a directory: each fault as a fresh open sees it */
-        write_at(t.fd, "n", "abc\n");
+        test_tree_write(&t, "n", "abc\n");
         assert_int_equal(reread_u64_at(&f, t.fd, "n", &v), -EBADMSG);
         assert_int_equal(unlinkat(t.fd, "n", 0), 0);
         assert_int_equal(reread_u64_at(&f, t.fd, "n", &v), -ENOENT);
@@ -108,16 +73,16 @@ static void test_regular_files_not_kept(void **unused)
         assert_int_equal(f.fd, -EBADF);
 
         /* too long: refused whole, as by read_file_at() */
-        write_at(t.fd, "long", "1234567890123456789012345678901234567890\n");
+        test_tree_write(&t, "long", "1234567890123456789012345678901234567890\n");
         assert_int_equal(reread_file_at(&f, t.fd, "long", buf, sizeof(buf)), -EFBIG);
         assert_int_equal(reread_u64_at(&f, t.fd, "long", &v), -EBADMSG);
 
         /* NULL is read_file_at() */
-        write_at(t.fd, "m", "7\n");
+        test_tree_write(&t, "m", "7\n");
         assert_int_equal(reread_u64_at(NULL, t.fd, "m", &v), 0);
         assert_int_equal(v, 7);
         assert_int_equal(reread_file_at(&f, t.fd, "m", buf, 0), -EINVAL);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 /* A kept fd whose pread fails, returns nothing or fills the buffer is
@@ -125,13 +90,13 @@ static void test_regular_files_not_kept(void **unused)
 static void test_odd_reads_drop_the_fd(void **unused)
 {
         struct reread_file f = REREAD_FILE_INIT;
-        struct tree t;
+        struct test_tree t;
         char buf[32], path[512];
         uint64_t v = SENTINEL;
         int old;
 
-        tree_make(&t);
-        write_at(t.fd, "n", "5\n");
+        test_tree_new(&t);
+        test_tree_write(&t, "n", "5\n");
         snprintf(path, sizeof(path), "%s/n", t.path);
 
         /* pread fails (EBADF on a write-only fd) */
@@ -155,7 +120,7 @@ static void test_odd_reads_drop_the_fd(void **unused)
         assert_false(fd_is_open(old));
 
         /* pread fills the buffer: maybe more, so the file is read whole */
-        write_at(t.fd, "long", "1234567890123456789012345678901234567890\n");
+        test_tree_write(&t, "long", "1234567890123456789012345678901234567890\n");
         snprintf(path, sizeof(path), "%s/long", t.path);
         f.fd = old = open_for_test(path, O_RDONLY);
         assert_int_equal(reread_file_at(&f, t.fd, "n", buf, sizeof(buf)), 2);
@@ -164,7 +129,7 @@ static void test_odd_reads_drop_the_fd(void **unused)
         assert_false(fd_is_open(old));
 
         /* content that does not parse drops the fd; the next read is fresh */
-        write_at(t.fd, "bad", "abc\n");
+        test_tree_write(&t, "bad", "abc\n");
         snprintf(path, sizeof(path), "%s/bad", t.path);
         f.fd = old = open_for_test(path, O_RDONLY);
         assert_int_equal(reread_u64_at(&f, t.fd, "n", &v), -EBADMSG);
@@ -191,7 +156,7 @@ static void test_odd_reads_drop_the_fd(void **unused)
         reread_file_close(&f);
         reread_file_close(NULL);
         assert_int_equal(f.fd, -EBADF);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 static bool on_fs(const char *path, long magic)
@@ -299,13 +264,13 @@ static void test_tables(void **unused)
 /* write_u64_at(): one write, a file truncated first. */
 static void test_write_u64(void **unused)
 {
-        struct tree t;
+        struct test_tree t;
         char buf[64];
         int fd;
         ssize_t n;
 
-        tree_make(&t);
-        write_at(t.fd, "n", "123456789\n");
+        test_tree_new(&t);
+        test_tree_write(&t, "n", "123456789\n");
         assert_int_equal(write_u64_at(t.fd, "n", 42), 0);
         fd = openat(t.fd, "n", O_RDONLY | O_CLOEXEC);
         assert_true(fd >= 0);
@@ -316,7 +281,7 @@ static void test_write_u64(void **unused)
         assert_string_equal(buf, "42\n");
         assert_int_equal(write_u64_at_interruptible(t.fd, "n", UINT64_MAX), 0);
         assert_int_equal(write_u64_at(t.fd, "missing/n", 1), -ENOENT);
-        tree_free(&t);
+        test_tree_free(&t);
 }
 
 int main(void)

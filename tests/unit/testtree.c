@@ -38,6 +38,14 @@ void test_tree_free(struct test_tree *t)
         assert_int_equal(nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+void test_tree_remove(const struct test_tree *t, const char *rel)
+{
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", t->path, rel);
+        assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 void test_tree_mkdirs(const struct test_tree *t, const char *rel)
 {
         char buf[256];
@@ -77,7 +85,12 @@ void test_tree_write(const struct test_tree *t, const char *rel, const char *dat
 
 void test_tree_read(const struct test_tree *t, const char *rel, char *buf, size_t size)
 {
-        int fd = openat(t->fd, rel, O_RDONLY | O_CLOEXEC);
+        test_read_at(t->fd, rel, buf, size);
+}
+
+void test_read_at(int dir_fd, const char *rel, char *buf, size_t size)
+{
+        int fd = openat(dir_fd, rel, O_RDONLY | O_CLOEXEC);
         ssize_t n;
 
         assert_true(fd >= 0);

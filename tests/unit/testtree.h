@@ -18,4 +18,8 @@ void test_tree_free(struct test_tree *t);
 void test_tree_write(const struct test_tree *t, const char *rel, const char *data);
 /* Reads rel into buf, NUL-terminated. */
 void test_tree_read(const struct test_tree *t, const char *rel, char *buf, size_t size);
+/* The same below any directory fd (a fixture tree, say). */
+void test_read_at(int dir_fd, const char *rel, char *buf, size_t size);
 void test_tree_mkdirs(const struct test_tree *t, const char *rel);
+/* Removes rel and, for a directory, everything in it. */
+void test_tree_remove(const struct test_tree *t, const char *rel);
