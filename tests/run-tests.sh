@@ -14,10 +14,12 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 
 tests/install-deps.sh
+# --werror: CI keeps warnings fatal (meson.build's default is off so that a
+# package build does not break on a newer compiler's new warnings).
 if [ -d "$build" ]; then
-        meson setup --reconfigure "$build"
+        meson setup --reconfigure --werror -Dtests=enabled "$build"
 else
-        meson setup "$build"
+        meson setup --werror -Dtests=enabled "$build"
 fi
 meson compile -C "$build"
 meson test -C "$build" --print-errorlogs --no-suite e2e
