@@ -87,7 +87,8 @@ int dom0_read_all(struct xs_handle *xs, struct dom0_raw **ret, size_t *ret_n,
         size_t n = 0, skipped = 0;
 
         ids = xs_directory(xs, XBT_NULL, "/local/domain", &n_ids);
-        if (!ids)
+        /* no /local/domain at all: no domain yet, not even dom0's */
+        if (!ids && errno != ENOENT)
                 return -(errno ? errno : EIO);
         raws = calloc(n_ids ? n_ids : 1, sizeof(*raws));
         if (!raws)
