@@ -105,8 +105,6 @@ const char *dom0_problem(const struct dom0_guest *g, enum dom0_key k)
         case -E2BIG:
         case -ERANGE:
                 return "number too large";
-        case 0:
-                return "out of range";
         default:
                 return "not a decimal number";
         }

@@ -2,6 +2,7 @@
 /* selfballoon-dom0's pure part: judging a guest's nodes (dom0-parse.c) and
  * showing them safely (dom0-format.c). The xenstore reader is tested against
  * the real xenstored in tests/integration/test_dom0.py. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +320,36 @@ static void test_table_hostile(void **state)
         free(t);
 }
 
+/* A guest whose nodes could not be read is a row of its own, never a
+ * reason to drop the listing. */
+static void test_read_error(void **state)
+{
+        struct dom0_raw r[2];
+        struct dom0_guest g[2];
+        char *t, *out = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        healthy(&r[0], 3);
+        memset(&r[1], 0, sizeof(r[1]));
+        r[1].domid = 4;
+        r[1].read_error = -EACCES;
+        for (int i = 0; i < 2; i++)
+                dom0_guest_parse(&r[i], NOW, &lim, &g[i]);
+        assert_int_equal(g[1].health, DOM0_HEALTH_BAD_DATA);
+        assert_int_equal(dom0_exit_status(g, 2), DOM0_EXIT_BAD_DATA);
+        t = table_of(g, 2, false);
+        assert_non_null(strstr(t, "    3 web "));
+        assert_non_null(strstr(t, "domid 4: cannot read: Permission denied"));
+        free(t);
+        f = open_memstream(&out, &len);
+        assert_non_null(f);
+        dom0_format_json(f, g, 2, NOW, &lim, false);
+        assert_int_equal(fclose(f), 0);
+        assert_non_null(strstr(out, "\"problems\":[{\"key\":null,\"problem\":\"Permission denied\""));
+        free(out);
+}
+
 static void test_json_document(void **state)
 {
         struct dom0_raw r[2];
@@ -364,6 +395,7 @@ int main(void)
                 cmocka_unit_test(test_escape_text),
                 cmocka_unit_test(test_json_string),
                 cmocka_unit_test(test_table_hostile),
+                cmocka_unit_test(test_read_error),
                 cmocka_unit_test(test_json_document),
         };
 
