@@ -11,6 +11,9 @@ packages=(
         python3 xen-utils-4.17 xenstore-utils mandoc groff-base man-db systemd valgrind
         # sanitizer and fuzz builds
         clang
+        # the Debian package (debian/), its lint, and the e2e guest's local
+        # apt repository of it (dpkg-scanpackages is in dpkg-dev)
+        debhelper dpkg-dev fakeroot lintian
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,8 @@
 # `meson test` there; any sanitizer report fails the test that caused it
 # (UBSan halts on its first error). Extra arguments go to meson test, e.g.
 # `tests/sanitize.sh --suite unit`. Exits with meson test's status.
+# Warnings are errors here, as in tests/run-tests.sh (meson.build's
+# default is werror=false, for package builds).
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,7 @@ fi
 
 if [ ! -f "$build/build.ninja" ]; then
         CC="$cc" meson setup "$build" "$src" \
-                -Dbuildtype=debugoptimized \
+                -Dbuildtype=debugoptimized -Dwerror=true -Dtests=enabled \
                 -Db_sanitize=address,undefined -Db_lundef=false \
                 "-Dc_args=$c_args"
 fi

@@ -13,6 +13,9 @@
 #     --guest TYPE    force the guest type (busybox|systemd) for every scenario
 #     --overlay DIR   a tree copied over the systemd guest's root before it boots
 #                     (e.g. a `meson install --destdir` tree)
+#     --debs DIR      the built packages (selfballoond_*.deb, selfballoon-dom0_*.deb):
+#                     the systemd guest installs selfballoond from a local apt
+#                     repository of them, dom0 installs selfballoon-dom0
 #     --timeout S     hard limit for the whole qemu run (default: computed)
 #     --prepare       only build the cache, boot nothing
 #
@@ -26,6 +29,7 @@ CACHE=${E2E_CACHE:-$SRC_ROOT/build/e2e-cache}
 OUT=${E2E_OUT:-}
 FORCE_GUEST=
 OVERLAY=
+DEBS=
 HARD_TIMEOUT=
 PREPARE_ONLY=0
 ARGS=()
@@ -39,10 +43,12 @@ while [ $# -gt 0 ]; do
 	--guest=*) FORCE_GUEST=${1#*=}; shift ;;
 	--overlay) OVERLAY=$2; shift 2 ;;
 	--overlay=*) OVERLAY=${1#*=}; shift ;;
+	--debs) DEBS=$2; shift 2 ;;
+	--debs=*) DEBS=${1#*=}; shift ;;
 	--timeout) HARD_TIMEOUT=$2; shift 2 ;;
 	--timeout=*) HARD_TIMEOUT=${1#*=}; shift ;;
 	--prepare) PREPARE_ONLY=1; shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	--) shift; ARGS+=("$@"); break ;;
 	-*) echo "testbed: unknown option $1" >&2; exit 2 ;;
 	*) ARGS+=("$1"); shift ;;
@@ -58,7 +64,7 @@ CACHE=$(cd "$CACHE" && pwd)
 
 # ---------------------------------------------------------------- host tools
 need_pkgs=()
-for p in qemu-system-x86 mmdebstrap cpio kmod e2fsprogs gnuplot-nox gcc libc6-dev; do
+for p in qemu-system-x86 mmdebstrap cpio kmod e2fsprogs gnuplot-nox gcc libc6-dev dpkg-dev; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -84,6 +90,10 @@ if [ "$PREPARE_ONLY" = 1 ]; then
 fi
 
 [ ${#ARGS[@]} -ge 2 ] || die "usage: testbed.sh [options] DAEMON|standin SCENARIO...|all"
+if [ -n "$DEBS" ]; then
+	[ -d "$DEBS" ] || die "--debs $DEBS is not a directory"
+	DEBS=$(cd "$DEBS" && pwd)
+fi
 DAEMON=${ARGS[0]}
 # absolute, since host-side checks run in each scenario's result folder
 [ "$DAEMON" = standin ] || DAEMON=$(realpath "$DAEMON")

@@ -200,6 +200,15 @@ EOF
 	echo "$S ${DURATION}" >>/results/durations
 }
 
+# selfballoon-dom0 (testbed.sh --debs): installed as an operator would.
+for deb in /e2e/debs/selfballoon-dom0_*.deb; do
+	[ -f "$deb" ] || continue
+	if dpkg -i "$deb" >/results/dom0-dpkg.log 2>&1; then
+		echo "e2e: dom0: installed $(dpkg-query -W -f='${Package} ${Version}' selfballoon-dom0)"
+	else
+		echo "e2e: dom0: dpkg -i $deb failed: $(tail -n 1 /results/dom0-dpkg.log)"
+	fi
+done
 echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}; swap disk: ${SWAPDISK:-none}"
 while read -r s g m mm to k sw args; do
 	# shellcheck disable=SC2086

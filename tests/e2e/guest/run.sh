@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs the scenario named on the kernel command line inside the domU, then
 # reports the verdict to dom0 and powers the guest off.
-export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin:/e2e/bin
+# (/e2e/xsbin last: the systemd guest's image has no xenstore-utils of its own)
+export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin:/e2e/bin:/e2e/xsbin
 . /e2e/lib.sh
 
 # Publish what the guest sees, every second, for dom0's timeline.

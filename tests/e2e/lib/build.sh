@@ -8,9 +8,17 @@ DEBIAN_MIRRORS=(
 )
 # dom0: what Xen's toolstack needs, nothing that wants udev or a disk.
 DOM0_PKGS=xen-utils-4.17,xenstore-utils,kmod,busybox,procps,iproute2,mount,util-linux
-# The systemd guest: what a user's domU has, plus the daemon's libraries.
-SYSTEMD_PKGS=systemd,systemd-sysv,udev,dbus,libxenstore4,xenstore-utils,libinih1,libsystemd0,procps,kmod,iproute2,less
+# The systemd guest: what a user's domU has, and not the daemon's libraries:
+# libxenstore4 and libinih1 must come with the package (apt-get install of
+# the .deb from the guest's local repository, see build_guest_repo), so that
+# a Depends that misses one fails the systemd-service scenario. (libsystemd0
+# stays: systemd itself depends on it.) No xenstore-utils either (it depends
+# on libxenstore4): the e2e scripts use the initramfs's copies, /e2e/xsbin.
+SYSTEMD_PKGS=systemd,systemd-sysv,udev,dbus,procps,kmod,iproute2,less
 SYSTEMD_IMAGE_FREE_MB=384
+# What the guest's local repository offers besides the project's .debs: the
+# libraries the daemon links that the image lacks, and what they depend on.
+GUEST_REPO_PKGS="libxenstore4 libxentoolcore1 libinih1"
 
 elapsed() { awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 
@@ -77,14 +85,20 @@ build_dom0_rootfs() {
 }
 
 # ------------------------------------------------- the systemd guest's disk
+# The image's file is named after its package list: a cache shared with
+# branches that build another list keeps both images instead of rebuilding
+# one back and forth.
 build_systemd_image() {
 	local want="$SYSTEMD_PKGS free=$SYSTEMD_IMAGE_FREE_MB systemd=$(apt_candidate systemd)"
-	if [ -f "$CACHE/systemd-root.ext4" ] && [ "$(cat "$CACHE/systemd.stamp" 2>/dev/null)" = "$want" ]; then
+	local tag
+	tag=$(printf '%s' "$SYSTEMD_PKGS free=$SYSTEMD_IMAGE_FREE_MB" | md5sum | cut -c1-8)
+	SYSTEMD_IMAGE=$CACHE/systemd-root-$tag.ext4
+	if [ -f "$SYSTEMD_IMAGE" ] && [ "$(cat "$CACHE/systemd-$tag.stamp" 2>/dev/null)" = "$want" ]; then
 		return 0
 	fi
 	log "mmdebstrap systemd guest root ($SYSTEMD_PKGS)"
-	local root="$CACHE/systemd-root"
-	rm -rf "$root" "$CACHE/systemd-root.ext4"
+	local root="$CACHE/systemd-root-$tag"
+	rm -rf "$root" "$SYSTEMD_IMAGE"
 	mmdebstrap_into minbase "$SYSTEMD_PKGS" "$root" || die "mmdebstrap (systemd guest) failed"
 	echo e2e-guest >"$root/etc/hostname"
 	printf '127.0.0.1 localhost\n127.0.1.1 e2e-guest\n' >"$root/etc/hosts"
@@ -97,10 +111,36 @@ build_systemd_image() {
 	printf '[Journal]\nStorage=volatile\nForwardToConsole=no\n' >"$root/etc/systemd/journald.conf.d/e2e.conf"
 	local mb
 	mb=$(du -sm "$root" | awk '{print $1}')
-	mkfs.ext4 -q -F -L e2eroot -d "$root" "$CACHE/systemd-root.ext4" "$((mb + mb / 4 + SYSTEMD_IMAGE_FREE_MB))M" ||
+	mkfs.ext4 -q -F -L e2eroot -d "$root" "$SYSTEMD_IMAGE" "$((mb + mb / 4 + SYSTEMD_IMAGE_FREE_MB))M" ||
 		die "mkfs.ext4 failed"
 	rm -rf "$root"
-	echo "$want" >"$CACHE/systemd.stamp"
+	echo "$want" >"$CACHE/systemd-$tag.stamp"
+}
+
+# The systemd guest's apt repository (a file: source, no network): the
+# project's .debs from --debs and GUEST_REPO_PKGS (apt-get download on this
+# host, kept in the cache per candidate version), indexed by
+# dpkg-scanpackages. The guest installs selfballoond from it with apt-get,
+# which must find every Depends there or in the image.
+build_guest_repo() { # dest-dir
+	local dest=$1 want="" p
+	for p in $GUEST_REPO_PKGS; do want+="$p=$(apt_candidate "$p") "; done
+	if [ "$(cat "$CACHE/guest-repo.stamp" 2>/dev/null)" != "$want" ]; then
+		log "downloading the guest repository's libraries: $GUEST_REPO_PKGS"
+		rm -rf "$CACHE/guest-repo"
+		mkdir -p "$CACHE/guest-repo"
+		# shellcheck disable=SC2086
+		(cd "$CACHE/guest-repo" && apt-get download -q $GUEST_REPO_PKGS >&2) ||
+			die "apt-get download $GUEST_REPO_PKGS failed"
+		echo "$want" >"$CACHE/guest-repo.stamp"
+	fi
+	mkdir -p "$dest"
+	cp "$CACHE"/guest-repo/*.deb "$dest/"
+	ls "$DEBS"/selfballoond_*.deb >/dev/null 2>&1 || die "no selfballoond_*.deb in $DEBS"
+	cp "$DEBS"/selfballoond_*.deb "$dest/"
+	(cd "$dest" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null) ||
+		die "dpkg-scanpackages failed"
+	printf 'deb [trusted=yes] file:/e2e/apt ./\n' >"$dest/sources.list"
 }
 
 # ------------------------------------------------- per-run images
@@ -151,6 +191,26 @@ build_run_overlay() { # daemon scenarios...
 	for t in xenstore-read xenstore-write xenstore-list xenstore-rm xenstore-exists xenstore-watch xenstore-ls; do
 		copy_with_libs "$CACHE/dom0-root" "/usr/bin/$t" "$g" "/usr/bin/$t"
 	done
+	# The systemd guest's image has no xenstore-utils (nor libxenstore4 before
+	# the package brings it): the same tools with their own Xen libraries,
+	# behind wrappers on run.sh's PATH, out of every other program's way.
+	mkdir -p "$g/e2e/xstools/bin" "$g/e2e/xstools/lib" "$g/e2e/xsbin"
+	for t in xenstore-read xenstore-write xenstore-list xenstore-rm xenstore-exists xenstore-watch xenstore-ls; do
+		cp "$g/usr/bin/$t" "$g/e2e/xstools/bin/$t"
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=/e2e/xstools/lib exec /e2e/xstools/bin/%s "$@"\n' "$t" >"$g/e2e/xsbin/$t"
+	done
+	local libdir
+	for libdir in "$g/lib" "$g/usr/lib"; do
+		[ -d "$libdir" ] && find "$libdir" -name 'libxen*.so.*' -exec cp -L {} "$g/e2e/xstools/lib/" \;
+	done
+	ls "$g"/e2e/xstools/lib/libxenstore.so.* >/dev/null 2>&1 || die "no libxenstore for /e2e/xstools"
+	chmod +x "$g"/e2e/xsbin/*
+	# --debs: the guest's apt repository (systemd guest) and dom0's view (dom0)
+	if [ -n "$DEBS" ]; then
+		local need_repo=0
+		for s in "$@"; do [ "$(scenario_guest "$s")" = systemd ] && need_repo=1; done
+		[ $need_repo = 0 ] || build_guest_repo "$g/e2e/apt"
+	fi
 	if [ "$daemon" = standin ]; then
 		cp "$E2E_DIR/guest/standin-selfballoond.sh" "$g/e2e/bin/selfballoond"
 		echo standin >"$g/e2e/daemon-kind"
@@ -217,6 +277,11 @@ build_run_overlay() { # daemon scenarios...
 	# --- dom0's overlay: /init, the runner, the scenarios' dom0 side, modules
 	cp "$E2E_DIR/dom0/init" "$d/init"
 	cp "$E2E_DIR/dom0/run.sh" "$E2E_DIR/dom0/block-e2e" "$d/e2e/"
+	# selfballoon-dom0, installed by dom0's runner with dpkg -i
+	if [ -n "$DEBS" ] && ls "$DEBS"/selfballoon-dom0_*.deb >/dev/null 2>&1; then
+		mkdir -p "$d/e2e/debs"
+		cp "$DEBS"/selfballoon-dom0_*.deb "$d/e2e/debs/"
+	fi
 	mkdir -p "$d/e2e/scenarios"
 	: >"$d/e2e/scenarios.list"
 	for s in "$@"; do
@@ -247,9 +312,9 @@ run_qemu() {
 	truncate -s 64M "$WORK/out.img"
 	local drives=(-drive "file=$WORK/out.img,if=none,id=out,format=raw"
 		-device "virtio-blk-pci,drive=out,serial=e2eout")
-	if [ -f "$CACHE/systemd-root.ext4" ] && grep -q ' systemd ' "$WORK/dom0-overlay/e2e/scenarios.list"; then
+	if [ -n "${SYSTEMD_IMAGE:-}" ] && [ -f "$SYSTEMD_IMAGE" ] && grep -q ' systemd ' "$WORK/dom0-overlay/e2e/scenarios.list"; then
 		# snapshot=on: the guest writes to a throw-away layer, the cached image stays clean.
-		drives+=(-drive "file=$CACHE/systemd-root.ext4,if=none,id=sysroot,format=raw,snapshot=on"
+		drives+=(-drive "file=$SYSTEMD_IMAGE,if=none,id=sysroot,format=raw,snapshot=on"
 			-device "virtio-blk-pci,drive=sysroot,serial=e2esysroot")
 	fi
 	if [ $swap_mb -gt 0 ]; then

@@ -1,21 +1,79 @@
-# The daemon as a user runs it on a systemd guest: enable --now, balloon down,
-# edit /etc/selfballoon.conf + reload, structured journal, stop restores.
+# The daemon as a user runs it on a systemd guest. With the testbed's --debs
+# (CI): apt-get install of the package from the guest's local repository
+# (/e2e/apt; the image has neither libxenstore4 nor libinih1, so the
+# package's Depends must bring them), enabled and started by its maintainer
+# scripts; dom0's view lists the guest; removal stops the daemon, which
+# gives the start target back; purge takes the conffile away. Without
+# --debs: the --overlay's unit, or the scenario's fallback unit, with
+# systemctl enable --now. Both: balloon down, edit /etc/selfballoon.conf +
+# reload, the structured journal.
 conf=/etc/selfballoon.conf
-if ! systemctl cat selfballoond.service >/dev/null 2>&1; then
-	e2e_log "no selfballoond.service in the image (no --overlay): using the scenario's fallback unit"
-	sed "s|@SELFBALLOOND@|$SELFBALLOOND|" selfballoond.service.in >/etc/systemd/system/selfballoond.service
-	systemctl daemon-reload
-fi
-[ -f "$conf" ] || printf '[selfballoon]\ninterval = 1\n' >"$conf"
 start=$(e2e_target_kb)
-e2e_mark "systemctl enable --now"
-systemctl enable --now selfballoond.service || e2e_fail "systemctl enable --now selfballoond failed"
+xs_start=$(xenstore-read memory/target)
+e2e_log "start: balloon target $start kB, memory/target $xs_start kB"
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+if [ -d /e2e/apt ]; then
+	packaged=1
+	for p in libxenstore4 libinih1; do
+		installed "$p" && e2e_fail "the image already has $p: a Depends without it would go unnoticed"
+	done
+	# only the local repository: the guest has no network
+	rm -f /etc/apt/sources.list.d/*
+	cp /e2e/apt/sources.list /etc/apt/sources.list
+	export DEBIAN_FRONTEND=noninteractive
+	deb=$(ls /e2e/apt/selfballoond_*.deb | head -n 1)
+	e2e_mark "apt-get install"
+	{ apt-get update && apt-get install -y --no-install-recommends "$deb"; } >"$E2E_TMP/apt-install.log" 2>&1
+	rc=$?
+	e2e_export "$E2E_TMP/apt-install.log" apt-install.log
+	[ $rc = 0 ] || e2e_fail "apt-get install $(basename "$deb") failed ($rc): $(tail -n 1 "$E2E_TMP/apt-install.log")"
+	for p in libxenstore4 libinih1 libsystemd0; do
+		installed "$p" || e2e_fail "installing selfballoond did not bring $p"
+	done
+	e2e_log "installed $(dpkg-query -W -f='${Package} ${Version}, Depends: ${Depends}' selfballoond)"
+	en=$(systemctl is-enabled selfballoond 2>&1)
+	[ "$en" = enabled ] || e2e_fail "after install: systemctl is-enabled selfballoond says $en"
+	e2e_wait_until 30 "selfballoond active after install" systemctl is-active --quiet selfballoond || {
+		systemctl status --no-pager selfballoond >/dev/console 2>&1
+		e2e_fail "after install: selfballoond is $(systemctl is-active selfballoond)"
+	}
+	dpkg-query -W -f='${Conffiles}\n' selfballoond | grep -q "^ $conf " ||
+		e2e_fail "$conf is not a conffile of selfballoond"
+	# systemd's dpkg trigger on /usr/lib/systemd/catalog ran journalctl --update-catalog
+	id=$(sed -n 's/^-- \([0-9a-f]\{32\}\).*/\1/p' /usr/lib/systemd/catalog/selfballoond.catalog | head -n 1)
+	[ -n "$id" ] || e2e_fail "no message id in the installed catalog"
+	journalctl --list-catalog 2>/dev/null | grep -q "^$id " ||
+		e2e_fail "the journal catalog does not know $id: journalctl --update-catalog did not run"
+else
+	packaged=0
+	if ! systemctl cat selfballoond.service >/dev/null 2>&1; then
+		e2e_log "no selfballoond.service in the image (no --overlay): using the scenario's fallback unit"
+		sed "s|@SELFBALLOOND@|$SELFBALLOOND|" selfballoond.service.in >/etc/systemd/system/selfballoond.service
+		systemctl daemon-reload
+	fi
+	[ -f "$conf" ] || printf '[selfballoon]\ninterval = 1\n' >"$conf"
+	e2e_mark "systemctl enable --now"
+	systemctl enable --now selfballoond.service || e2e_fail "systemctl enable --now selfballoond failed"
+fi
 below() { [ "$(e2e_current_kb)" -lt $((start * 3 / 4)) ]; }
 e2e_wait_until 90 "balloon down under systemd" below || {
 	systemctl status --no-pager selfballoond >/dev/console 2>&1
 	e2e_fail "the balloon did not go down (current $(e2e_current_kb) kB)"
 }
 systemctl is-active --quiet selfballoond || e2e_fail "selfballoond is not active"
+
+# dom0's view of this guest, while the daemon runs (dom0.sh: dom0-view)
+if [ $packaged = 1 ]; then
+	view=$(e2e_dom0 dom0-view)
+	rc=$?
+	e2e_log "dom0's view (exit $rc): $view"
+	[ $rc = 0 ] || e2e_fail "selfballoon-dom0 exited with $rc: $view"
+	case "$view" in
+	*" ok "*" running "*) ;;
+	*) e2e_fail "selfballoon-dom0 does not list this guest as ok and running: $view" ;;
+	esac
+fi
 
 # Edit the configuration and reload.
 # (in [selfballoon]: the installed sample has every key commented out)
@@ -47,10 +105,43 @@ e2e_export "$E2E_TMP/selfballoond.json" selfballoond-journal.json
 n=$(grep -c '"MESSAGE"' "$E2E_TMP/selfballoond.json")
 e2e_log "journal: $n entries for selfballoond"
 [ "$n" -gt 0 ] || e2e_fail "no journal entries for selfballoond"
+# a decision, with its structured fields (one JSON object per line)
+decision=$(grep '"SELFBALLOON_TARGET_KB"' "$E2E_TMP/selfballoond.json" | grep '"SELFBALLOON_GOAL_KB"' |
+	grep '"SELFBALLOON_FLOOR_KB"' | grep '"SELFBALLOON_BACKEND"' | grep '"MESSAGE_ID"' | head -n 1)
+[ -n "$decision" ] || e2e_fail "no decision with SELFBALLOON_TARGET_KB, _GOAL_KB, _FLOOR_KB, _BACKEND and a MESSAGE_ID in the journal"
+e2e_log "a decision: $(printf '%s' "$decision" | grep -o '"SELFBALLOON_TARGET_KB":"[0-9]*"')"
 
-e2e_mark "systemctl stop"
-systemctl stop selfballoond || e2e_fail "systemctl stop failed"
-back() { [ "$(e2e_target_kb)" = "$start" ]; }
-e2e_wait_until 20 "start target restored after systemctl stop" back ||
-	e2e_fail "after stop: target $(e2e_target_kb) kB, start $start kB"
+if [ $packaged = 1 ]; then
+	# Removal: prerm stops the unit, the daemon gives the start target back.
+	e2e_mark "apt-get remove"
+	apt-get remove -y selfballoond >"$E2E_TMP/apt-remove.log" 2>&1 || {
+		e2e_export "$E2E_TMP/apt-remove.log" apt-remove.log
+		e2e_fail "apt-get remove selfballoond failed"
+	}
+	e2e_export "$E2E_TMP/apt-remove.log" apt-remove.log
+	systemctl is-active --quiet selfballoond && e2e_fail "selfballoond still active after apt-get remove"
+	[ -e /usr/sbin/selfballoond ] && e2e_fail "/usr/sbin/selfballoond still there after remove"
+	grep -q '^interval = 2' "$conf" || e2e_fail "remove did not keep the edited $conf"
+	back() { [ "$(e2e_target_kb)" = "$start" ]; }
+	e2e_wait_until 20 "start target restored after apt-get remove" back ||
+		e2e_fail "after remove: balloon target $(e2e_target_kb) kB, start $start kB"
+	xs_now=$(xenstore-read memory/target)
+	[ "$xs_now" = "$xs_start" ] || e2e_fail "after remove: memory/target $xs_now kB, start $xs_start kB"
+	# Purge: the conffile goes.
+	e2e_mark "apt-get purge"
+	apt-get purge -y selfballoond >"$E2E_TMP/apt-purge.log" 2>&1 || e2e_fail "apt-get purge selfballoond failed"
+	[ -e "$conf" ] && e2e_fail "$conf still there after purge"
+	st=$(dpkg-query -W -f='${Status}' selfballoond 2>/dev/null)
+	case "$st" in
+	"" | *not-installed) ;;
+	*) e2e_fail "after purge dpkg says selfballoond is: $st" ;;
+	esac
+	e2e_log "removed and purged: target $(e2e_target_kb) kB (start $start), memory/target $xs_now kB"
+else
+	e2e_mark "systemctl stop"
+	systemctl stop selfballoond || e2e_fail "systemctl stop failed"
+	back() { [ "$(e2e_target_kb)" = "$start" ]; }
+	e2e_wait_until 20 "start target restored after systemctl stop" back ||
+		e2e_fail "after stop: target $(e2e_target_kb) kB, start $start kB"
+fi
 e2e_assert_no_oom
