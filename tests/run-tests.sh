@@ -68,5 +68,5 @@ if [ "${E2E:-1}" != 0 ]; then
         tests/e2e/testbed.sh --cache "$build/e2e-cache" --debs "$build/deb" \
                 "$build/src/selfballoond" \
                 idle-balloon-down demand-growth xenstore-grant growth-cap sigterm-restore \
-                systemd-service frontswap-510
+                systemd-service frontswap-510 sudden-demand-ci
 fi

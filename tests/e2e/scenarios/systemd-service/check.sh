@@ -37,10 +37,12 @@ if g['target_kb'] is None or not 0 < g['target_kb'] < memory_kb * 3 // 4:
     fail.append(f"target_kb {g['target_kb']}, memory {memory_kb}")
 if not g['floor_kb'] or not g['goal_kb']:
     fail.append(f"floor/goal {g['floor_kb']} {g['goal_kb']}")
-# The daemon on this branch publishes no heartbeat; the lead's merge adds
-# one, and then it must be recent. Both are accepted here.
-if g['heartbeat'] is not None and not 0 <= g['heartbeat_age_s'] <= 180:
-    fail.append(f"heartbeat age {g['heartbeat_age_s']}")
+# The daemon publishes a heartbeat (its wall clock, once a minute) and its
+# policy: both must be there, the heartbeat recent by dom0's clock.
+if g['heartbeat'] is None or not 0 <= g['heartbeat_age_s'] <= 180:
+    fail.append(f"heartbeat {g['heartbeat']}, age {g.get('heartbeat_age_s')}")
+if g.get('policy') not in ('seed', 'adaptive'):
+    fail.append(f"policy {g.get('policy')}")
 if g['problems']:
     fail.append(f"problems {g['problems']}")
 if fail:
