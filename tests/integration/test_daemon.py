@@ -41,7 +41,7 @@ import threading
 import time
 import traceback
 
-from xsharness import NotifySocket, XenstoreHarness
+from xsharness import NotifySocket, XenstoreHarness, check, eq, wait_until
 
 DAEMON = None  # argv[1]
 FIXTURE = os.environ.get('SB_FIXTURE') or os.path.join(
@@ -69,30 +69,6 @@ REPLAY_HEADER = 't_s,target_kb,goal_kb,floor_kb,frontswap_target_pages'
 
 # selfballoond: <level>: <text> [FIELD=value ...]
 LOG_RE = re.compile(r'^selfballoond: (\w+): (.*?)(?: \[([A-Z_]+=[^\]]*)\])?$')
-
-
-# ---- checks ---------------------------------------------------------------
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f'{what}: got {got!r}, want {want!r}')
-
-
-def wait_until(pred, timeout, what):
-    """pred() truthy within timeout, else AssertionError(what)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout}s: {what}')
-        time.sleep(0.02)
 
 
 # ---- the seed's arithmetic, independently -----------------------------------

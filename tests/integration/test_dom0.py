@@ -25,7 +25,7 @@ import sys
 import time
 import traceback
 
-from xsharness import XenstoreHarness
+from xsharness import XenstoreHarness, check
 
 DOM0_VIEW = None  # argv[1]
 
@@ -35,10 +35,6 @@ EXIT_SILENT, EXIT_STALLED, EXIT_BAD_DATA = 3, 4, 5
 DATA = 'data/selfballoon'
 MIB = 1024
 
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def daemon_keys(now, **over):

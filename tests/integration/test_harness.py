@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from xsharness import LineReader, XenstoreHarness, XsError, _HDR
+from xsharness import LineReader, XenstoreHarness, XsError, _HDR, check, eq
 
 DOM = '/local/domain/3'
 STATIC_MAX = 524288
@@ -27,14 +27,6 @@ def guest3(xs):
     return xs.start_guest(3)
 
 
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise AssertionError(f'{what}: got {got!r}, want {want!r}')
 
 
 def cli_ok(xs, tool, *args, domid=None):

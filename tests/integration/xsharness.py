@@ -722,3 +722,28 @@ def _main(argv):
 
 if __name__ == '__main__':
     _main(sys.argv[1:])
+
+
+# ---- assertions shared by the tests -------------------------------------------
+
+def check(cond, msg):
+    """AssertionError(msg) unless cond."""
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise AssertionError(f'{what}: got {got!r}, want {want!r}')
+
+
+def wait_until(pred, timeout, what):
+    """pred() truthy within timeout, else AssertionError(what)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout}s: {what}')
+        time.sleep(0.02)
