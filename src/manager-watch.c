@@ -40,8 +40,10 @@ int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb
         int r;
 
         *ret_written_kb = 0;
-        if (!m->cfg.settings.enabled || !m->cfg.settings.watch)
+        if (!m->cfg.settings.enabled || !m->cfg.settings.watch) {
+                m->watch_period_ms = 0; /* off since a reload: no more looks */
                 return 0;
+        }
         r = manager_observe(m, now_usec, false, &o, &mi, &balloon_target_kb, &what);
         if (r < 0) {
                 m->watch_period_ms = 0; /* blind: no looks until a tick reads again */

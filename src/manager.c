@@ -437,6 +437,7 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
         m->cfg = *cfg;
         probe_helper(m);
         m->have_last = false; /* log the next decision under the new settings */
+        m->watch_period_ms = 0;  /* the next tick sets it under the new settings */
         m->reserve_valid = false;
 }
 
