@@ -198,9 +198,13 @@ static const struct conf_key *conf_find_key(struct conf_parse *ctx, const char *
                 return NULL;
         }
         if (!known) {
-                conf_error(ctx, ctx->lineno, "key %s in unknown section '[%s]'; accepted: %s",
-                           quote(name, strlen(name), q, sizeof(q)), section,
-                           list_sections(l, sizeof(l)));
+                char sec[128], qs[256];
+
+                /* the section's name is the file's text: quoted like a key's */
+                snprintf(sec, sizeof(sec), "[%s]", section);
+                conf_error(ctx, ctx->lineno, "key %s in unknown section %s; accepted: %s",
+                           quote(name, strlen(name), q, sizeof(q)),
+                           quote(sec, strlen(sec), qs, sizeof(qs)), list_sections(l, sizeof(l)));
                 return NULL;
         }
         for (size_t i = 0; i < conf_n_keys; i++)

@@ -278,6 +278,8 @@ static void test_reject(void **unused)
                 { T("[selfbaloon]\n\ninterval = 5\n"), NAME ":3: key 'interval' in unknown section '[selfbaloon]'; accepted: " ACC_SECTIONS },
                 { T("[ selfballoon ]\ninterval = 5\n"), NAME ":2: key 'interval' in unknown section '[ selfballoon ]'; accepted: " ACC_SECTIONS },
                 { T("[Selfballoon]\ninterval = 5\n"), NAME ":2: key 'interval' in unknown section '[Selfballoon]'; accepted: " ACC_SECTIONS },
+                /* a control byte in a section's name is quoted, never printed */
+                { T("[self\032balloon]\ninterval = 5\n"), NAME ":2: key 'interval' in unknown section '[self\\x1aballoon]'; accepted: " ACC_SECTIONS },
                 { T("[]\ninterval = 5\n"), NAME ":2: key 'interval' outside any section; accepted: one of " ACC_SECTIONS " above it" },
                 { T("[selfballoon ;x]\n"), NAME ":1: '[selfballoon ;x]' has no closing ']' before any ' ;' comment; accepted: " ACC_SECTIONS },
                 { T("\n[selfballoon\n"), NAME ":2: '[selfballoon' has no closing ']' before any ' ;' comment; accepted: " ACC_SECTIONS },
