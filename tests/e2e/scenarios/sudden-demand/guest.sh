@@ -104,7 +104,8 @@ if [ "$SWAP" != none ]; then
 	[ "$(wc -l </proc/swaps)" -gt 1 ] || e2e_fail "swapon gave no swap"
 	SWAP_DESC="$SWAP_DESC, swappiness $(cat /proc/sys/vm/swappiness)"
 fi
-e2e_log "swap: $SWAP_DESC; hog data: ${HOG_R:+random (-R)}${HOG_R:-one byte per page}"
+if [ -n "$HOG_R" ]; then HOG_DESC="random (-R)"; else HOG_DESC="one byte per page"; fi
+e2e_log "swap: $SWAP_DESC; hog data: $HOG_DESC"
 e2e_log "$nv variant(s) x $nc case(s); sweep: ${SWEEP:-none}; base config: ${BASE:-none}"
 if [ "$RESIDENT_MB" -gt 0 ]; then
 	# protected like everything but the hog (oom_score_adj -1000, inherited)
