@@ -7,7 +7,7 @@
  *     datagram per tick (src/main.c on_tick), so TICKLOG is the daemon's tick
  *     clock. Runs until killed.
  *
- *   suddenhog run [-c CHUNK_MB] [-a] [-r RATE_MB_S] [-t TICKLOG -n NEXT_TICK_S] [-H HOLD_S]
+ *   suddenhog run [-c CHUNK_MB] [-a] [-R] [-r RATE_MB_S] [-t TICKLOG -n NEXT_TICK_S] [-H HOLD_S]
  *                 [-w TIMEOUT_S] SIZE_MB
  *     Allocate SIZE_MB in one malloc (-c 0, the default) or in CHUNK_MB mallocs,
  *     touching every page, at RATE_MB_S (0 = full speed; paced per MiB touched, a
@@ -16,7 +16,12 @@
  *     seconds (3) and exit. With -t, wait for the next tick in TICKLOG and start
  *     so that the tick after it comes NEXT_TICK_S after the start (the tick period
  *     is measured from the log). The allocating child sets its oom_score_adj to
- *     1000, this parent to -1000; the parent samples /proc/meminfo every 100 ms.
+ *     1000, this parent to -1000; the parent samples /proc/meminfo every 100 ms
+ *     (MemTotal's peak, MemFree's low, swap used's peak).
+ *     Touching writes one byte per page (the rest stays zero: a page zram or
+ *     zswap compresses ~100:1), or with -R the whole page, random (xorshift64, a
+ *     new 8 bytes per 8 bytes, seeded per run: incompressible, as a real
+ *     workload's heap is not all zeros).
  *     Prints one line of key=value results on stdout, the ticks seen during the
  *     run on stderr. Exit 0 when the run was measured (whatever the outcome),
  *     2 on usage or setup errors.
@@ -30,6 +35,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,30 +235,42 @@ struct shared {
 	volatile double t_mb[]; /* when each MiB was touched, since the start */
 };
 
-static long meminfo_kb(const char *key)
+/* One pass over /proc/meminfo: MemTotal, MemFree, SwapTotal, SwapFree (kB, -1: absent). */
+struct mi { long total, free, swap_total, swap_free; };
+
+static struct mi meminfo(void)
 {
+	static const char *keys[] = { "MemTotal", "MemFree", "SwapTotal", "SwapFree" };
+	struct mi m = { -1, -1, -1, -1 };
+	long *v[] = { &m.total, &m.free, &m.swap_total, &m.swap_free };
 	FILE *f = fopen("/proc/meminfo", "r");
 	char l[256];
-	size_t kl = strlen(key);
-	long v = -1;
 
 	if (!f)
-		return -1;
+		return m;
 	while (fgets(l, sizeof(l), f))
-		if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
-			v = strtol(l + kl + 1, NULL, 10);
-			break;
+		for (int i = 0; i < 4; i++) {
+			size_t kl = strlen(keys[i]);
+			if (strncmp(l, keys[i], kl) == 0 && l[kl] == ':')
+				*v[i] = strtol(l + kl + 1, NULL, 10);
 		}
 	fclose(f);
-	return v;
+	return m;
 }
 
-static void child(struct shared *sh, long size_mb, long chunk_mb, int ahead, double rate,
+static void child(struct shared *sh, long size_mb, long chunk_mb, int ahead, int random, double rate,
 		  double start, unsigned hold_s)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	long mb, in_chunk = 0, nchunks;
 	char *p = NULL, **chunks;
+	struct timespec ts;
+	uint64_t x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+	if (x == 0)
+		x = 0x9e3779b97f4a7c15ULL;
 
 	set_oom_score_adj(1000);
 	if (chunk_mb <= 0 || chunk_mb > size_mb)
@@ -272,8 +290,19 @@ static void child(struct shared *sh, long size_mb, long chunk_mb, int ahead, dou
 			if (!p)
 				_exit(1);
 		}
-		for (long off = 0; off < (1L << 20); off += page)
-			p[(in_chunk << 20) + off] = (char)(off / page + 1);
+		if (random) {
+			/* chunks are MiB multiples of malloc's 16-byte alignment */
+			uint64_t *q = (uint64_t *)(void *)(p + (in_chunk << 20));
+			for (long i = 0; i < (1L << 20) / 8; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				q[i] = x;
+			}
+		} else {
+			for (long off = 0; off < (1L << 20); off += page)
+				p[(in_chunk << 20) + off] = (char)(off / page + 1);
+		}
 		sh->t_mb[mb] = now_s() - start;
 		sh->touched_mb = mb + 1;
 		if (++in_chunk == chunk_mb)
@@ -293,14 +322,16 @@ static int do_run(int argc, char **argv)
 	double rate = 0, next_tick = -1, timeout = 0, start, period = 0, last_tick = 0;
 	unsigned hold_s = 3;
 	const char *ticklog = NULL;
-	int opt, status, ntick = 0, ahead = 0;
+	int opt, status, ntick = 0, ahead = 0, random = 0;
 	struct shared *sh;
-	long peak_total = 0, min_free = -1, start_total, start_free;
+	long peak_total = 0, min_free = -1, peak_swap = 0, start_total, start_free, start_swap;
+	struct mi m;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "c:ar:t:n:H:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:aRr:t:n:H:w:")) != -1) {
 		switch (opt) {
 		case 'a': ahead = 1; break;
+		case 'R': random = 1; break;
 		case 'c': chunk_mb = strtol(optarg, NULL, 10); break;
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 't': ticklog = optarg; break;
@@ -311,7 +342,7 @@ static int do_run(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc || (ticklog && next_tick < 0)) {
-		fprintf(stderr, "usage: suddenhog run [-c CHUNK_MB] [-a] [-r RATE_MB_S] [-t TICKLOG -n NEXT_TICK_S] "
+		fprintf(stderr, "usage: suddenhog run [-c CHUNK_MB] [-a] [-R] [-r RATE_MB_S] [-t TICKLOG -n NEXT_TICK_S] "
 				"[-H HOLD_S] [-w TIMEOUT_S] SIZE_MB\n");
 		return 2;
 	}
@@ -340,23 +371,27 @@ static int do_run(int argc, char **argv)
 		if (start < now_s())
 			start = now_s();
 	}
-	start_total = meminfo_kb("MemTotal");
-	start_free = meminfo_kb("MemFree");
+	m = meminfo();
+	start_total = m.total;
+	start_free = m.free;
+	start_swap = m.swap_total >= 0 && m.swap_free >= 0 ? m.swap_total - m.swap_free : -1;
 	pid = fork();
 	if (pid < 0)
 		return 2;
 	if (pid == 0)
-		child(sh, size_mb, chunk_mb, ahead, rate, start, hold_s);
+		child(sh, size_mb, chunk_mb, ahead, random, rate, start, hold_s);
 
 	const char *outcome = NULL;
 	double end;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
-		long t = meminfo_kb("MemTotal"), fr = meminfo_kb("MemFree");
-		if (t > peak_total)
-			peak_total = t;
-		if (now_s() >= start && fr >= 0 && (min_free < 0 || fr < min_free))
-			min_free = fr;
+		m = meminfo();
+		if (m.total > peak_total)
+			peak_total = m.total;
+		if (now_s() >= start && m.free >= 0 && (min_free < 0 || m.free < min_free))
+			min_free = m.free;
+		if (m.swap_total >= 0 && m.swap_free >= 0 && m.swap_total - m.swap_free > peak_swap)
+			peak_swap = m.swap_total - m.swap_free;
 		if (w == pid)
 			break;
 		if (now_s() - start > timeout) {
@@ -402,10 +437,11 @@ static int do_run(int argc, char **argv)
 	double touch_rate = tm > 0 && sh->t_mb[tm - 1] > 0 ? (double)tm / sh->t_mb[tm - 1] : 0;
 	printf("outcome=%s touch_mb_s=%.1f secs=%.2f end_s=%.2f touched_mb=%ld size_mb=%ld chunk_mb=%ld rate_mb_s=%g "
 	       "planned_next_tick_s=%.2f next_tick_s=%.2f period_s=%.3f start_memtotal_kb=%ld "
-	       "start_memfree_kb=%ld peak_memtotal_kb=%ld min_memfree_kb=%ld pid=%d status=%d\n",
+	       "start_memfree_kb=%ld peak_memtotal_kb=%ld min_memfree_kb=%ld start_swap_used_kb=%ld "
+	       "peak_swap_used_kb=%ld random=%d pid=%d status=%d\n",
 	       outcome, touch_rate, sh->done ? sh->t_done - start : end - start, end - start, (long)sh->touched_mb,
 	       size_mb, chunk_mb, rate, next_tick, next_meas, period, start_total, start_free, peak_total,
-	       min_free, (int)pid, status);
+	       min_free, start_swap, peak_swap, random, (int)pid, status);
 	return 0;
 }
 

@@ -255,7 +255,8 @@ build_run_overlay() { # daemon scenarios...
 			fi
 		done
 	fi
-	copy_modules "$g" "" xenfs xen-blkfront ext4 crc32c_generic
+	# (zram, zsmalloc: sudden-demand with SUDDEN_SWAP=zram swaps to a zram0 it sets up)
+	copy_modules "$g" "" xenfs xen-blkfront ext4 crc32c_generic zsmalloc zram
 	# KERNEL=5.10 scenarios: Debian 11's kernel, its modules next to 6.1's, the helper module.
 	local k510=0
 	for s in "$@"; do [ "$(scenario_var "$s" KERNEL default)" = 5.10 ] && k510=1; done

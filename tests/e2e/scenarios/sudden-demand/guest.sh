@@ -29,6 +29,14 @@
 #   SUDDEN_RESIDENT_MB   a service holding this much memory for the whole run
 #                        (0), so that the idle goal sits above the floor and the
 #                        variants' idle MemTotal compare where the policy decides
+#   SUDDEN_SWAP          none (default: the guest must have no swap), zram (zram0
+#                        of a quarter of MemTotal at boot, lzo-rle or the kernel's
+#                        default compressor, mkswap + swapon by hand: busybox has
+#                        no zramctl) or disk (scenario.conf then asks for a disk
+#                        of a quarter of MEMORY, xvdb: mkswap + swapon)
+#   SUDDEN_RANDOM        1: the hog writes random bytes on every page (suddenhog
+#                        -R; incompressible, so zram cannot win at 100:1); the
+#                        calibration then also measures -R
 [ -f ./host-env.sh ] && . ./host-env.sh
 BASE=${SUDDEN_BASE-down_hysteresis = 2}
 PHASES=${SUDDEN_PHASES:-0.4 1.3 2.5 3.7 4.7}
@@ -39,6 +47,9 @@ CONTROL_CASES=$(cat control-cases 2>/dev/null || echo 1000)
 HOLD_S=${SUDDEN_HOLD_S:-3}
 SETTLE_S=${SUDDEN_SETTLE_S:-180}
 RESIDENT_MB=${SUDDEN_RESIDENT_MB:-0}
+SWAP=${SUDDEN_SWAP:-none}
+HOG_R=
+[ "${SUDDEN_RANDOM:-0}" = 1 ] && HOG_R=-R
 CSV=$E2E_TMP/sudden-demand.csv
 MD=$E2E_TMP/sudden-demand.md
 VCSV=$E2E_TMP/sudden-variants.csv
@@ -61,7 +72,40 @@ nc=$(wc -l <"$E2E_TMP/cases")
 for p in /proc/[0-9]*; do echo -1000 >"$p/oom_score_adj"; done 2>/dev/null
 # OOM reports (KERN_WARNING and below) stay off the slow console; dmesg keeps them.
 dmesg -n 4
-[ -e /proc/swaps ] && [ "$(wc -l </proc/swaps)" -gt 1 ] && e2e_fail "the guest has swap"
+ZRAM=/sys/block/zram0
+case "$SWAP" in
+none)
+	[ -e /proc/swaps ] && [ "$(wc -l </proc/swaps)" -gt 1 ] && e2e_fail "the guest has swap"
+	SWAP_DESC=none ;;
+zram)
+	modprobe zram num_devices=1 || e2e_fail "modprobe zram failed"
+	e2e_wait_until 10 "$ZRAM and /dev/zram0" test -b /dev/zram0 -a -e $ZRAM/disksize || e2e_fail "no zram0"
+	# "lzo [lzo-rle] lz4 ...": lzo-rle if offered, else the kernel's default
+	algs=$(cat $ZRAM/comp_algorithm)
+	case " $algs " in
+	*" lzo-rle "* | *"[lzo-rle]"*) alg=lzo-rle ;;
+	*) alg=$(echo "$algs" | sed -n 's/.*\[\([^]]*\)\].*/\1/p') ;;
+	esac
+	echo "$alg" >$ZRAM/comp_algorithm || e2e_fail "cannot set zram's comp_algorithm $alg ($algs)"
+	swap_kb=$(($(e2e_meminfo MemTotal) / 4))
+	echo $((swap_kb * 1024)) >$ZRAM/disksize || e2e_fail "cannot set zram's disksize"
+	mkswap /dev/zram0 >/dev/null || e2e_fail "mkswap /dev/zram0 failed"
+	swapon /dev/zram0 || e2e_fail "swapon /dev/zram0 failed"
+	SWAP_DESC="zram ($(cat $ZRAM/comp_algorithm | sed -n 's/.*\[\([^]]*\)\].*/\1/p'), disksize $((swap_kb / 1024)) MiB = MemTotal/4 at boot)" ;;
+disk)
+	modprobe xen-blkfront || e2e_fail "modprobe xen-blkfront failed"
+	e2e_wait_until 30 "/dev/xvdb is there" test -b /dev/xvdb || e2e_fail "no swap disk /dev/xvdb (SWAP_MB in scenario.conf)"
+	mkswap /dev/xvdb >/dev/null || e2e_fail "mkswap /dev/xvdb failed"
+	swapon /dev/xvdb || e2e_fail "swapon /dev/xvdb failed"
+	SWAP_DESC="disk (xvdb, $(($(awk '$1 == "/dev/xvdb" { print $3 }' /proc/swaps) / 1024)) MiB)" ;;
+*) e2e_fail "SUDDEN_SWAP=$SWAP: none, zram or disk" ;;
+esac
+if [ "$SWAP" != none ]; then
+	[ "$(wc -l </proc/swaps)" -gt 1 ] || e2e_fail "swapon gave no swap"
+	SWAP_DESC="$SWAP_DESC, swappiness $(cat /proc/sys/vm/swappiness)"
+fi
+if [ -n "$HOG_R" ]; then HOG_DESC="random (-R)"; else HOG_DESC="one byte per page"; fi
+e2e_log "swap: $SWAP_DESC; hog data: $HOG_DESC"
 e2e_log "$nv variant(s) x $nc case(s); sweep: ${SWEEP:-none}; base config: ${BASE:-none}"
 if [ "$RESIDENT_MB" -gt 0 ]; then
 	# protected like everything but the hog (oom_score_adj -1000, inherited)
@@ -108,14 +152,19 @@ run_case() { # name size chunk rate next [ahead]
 	dmesg -c >>"$KLOG"
 	echo "=== $V $c_name: ${c_size} MB, chunk $c_chunk, rate $c_rate, next tick $c_next s" >>"$CASELOG"
 	e2e_mark "$V $c_name"
-	out=$(suddenhog run -c "$c_chunk" $c_ahead -r "$c_rate" -t "$TICKLOG" -n "$c_next" -H "$HOLD_S" "$c_size" 2>>"$CASELOG")
+	# zram's own peak this case (writing 0 resets mem_used_max to the current use)
+	[ "$SWAP" = zram ] && echo 0 >$ZRAM/mem_used_max
+	out=$(suddenhog run -c "$c_chunk" $c_ahead $HOG_R -r "$c_rate" -t "$TICKLOG" -n "$c_next" -H "$HOLD_S" "$c_size" 2>>"$CASELOG")
 	rc=$?
 	echo "$out" >>"$CASELOG"
 	echo "=== $V $c_name" >>"$KLOG"
 	dmesg -c >"$E2E_TMP/k.txt"
 	cat "$E2E_TMP/k.txt" >>"$KLOG"
 	h_outcome=failed-to-run h_touch_mb_s= h_secs= h_next_tick_s= h_peak_memtotal_kb= h_touched_mb= h_min_memfree_kb= h_pid=none
+	h_peak_swap_used_kb= zram_peak_kb=
 	[ $rc = 0 ] && for kv in $out; do eval "h_${kv%%=*}=\${kv#*=}"; done
+	# mm_stat: orig compr mem_used_total mem_limit mem_used_max ... (bytes)
+	[ "$SWAP" = zram ] && zram_peak_kb=$(awk '{ printf "%.0f", $5 / 1024 }' $ZRAM/mm_stat)
 	# The kernel's word on it: an OOM kill of anything else is worth saying.
 	if grep -q "Killed process" "$E2E_TMP/k.txt" && ! grep -q "Killed process $h_pid " "$E2E_TMP/k.txt"; then
 		e2e_note "$V $c_name: the OOM killer killed something else: $(grep 'Killed process' "$E2E_TMP/k.txt" | head -n 1)"
@@ -123,12 +172,12 @@ run_case() { # name size chunk rate next [ahead]
 	fi
 	[ "$h_outcome" = oom-killed ] && ! grep -q "Killed process $h_pid " "$E2E_TMP/k.txt" &&
 		h_outcome=sigkilled-no-oom-log
-	e2e_log "$V $c_name: $h_outcome after ${h_secs}s (${h_touched_mb}/${c_size} MB, next tick ${h_next_tick_s}s, peak MemTotal $h_peak_memtotal_kb kB)"
+	e2e_log "$V $c_name: $h_outcome after ${h_secs}s (${h_touched_mb}/${c_size} MB, next tick ${h_next_tick_s}s, peak MemTotal $h_peak_memtotal_kb kB${h_peak_swap_used_kb:+, peak swap used $h_peak_swap_used_kb kB}${zram_peak_kb:+, zram peak $zram_peak_kb kB})"
 	settle 2 "back at idle after $c_name" $((IDLE_TGT + 8192))
-	echo "$V,$c_name,$c_size,$c_chunk,$c_rate,$h_next_tick_s,$h_outcome,$h_secs,$IDLE_TOTAL,$IDLE_FREE,$h_peak_memtotal_kb,$c_next,$h_touched_mb,$h_min_memfree_kb,$IDLE_CUR,$SETTLED_S,$h_touch_mb_s,${6:-}" >>"$CSV"
+	echo "$V,$c_name,$c_size,$c_chunk,$c_rate,$h_next_tick_s,$h_outcome,$h_secs,$IDLE_TOTAL,$IDLE_FREE,$h_peak_memtotal_kb,$c_next,$h_touched_mb,$h_min_memfree_kb,$IDLE_CUR,$SETTLED_S,$h_touch_mb_s,${6:-},$SWAP,${HOG_R:+random},$h_peak_swap_used_kb,$zram_peak_kb" >>"$CSV"
 }
 
-echo "variant,case,size_mb,chunk_mb,rate_mb_s,next_tick_s,outcome,seconds,idle_memtotal_kb,idle_memfree_kb,peak_memtotal_kb,planned_next_tick_s,touched_mb,min_memfree_kb,idle_current_kb,settle_after_s,touch_mb_s,mode" >"$CSV"
+echo "variant,case,size_mb,chunk_mb,rate_mb_s,next_tick_s,outcome,seconds,idle_memtotal_kb,idle_memfree_kb,peak_memtotal_kb,planned_next_tick_s,touched_mb,min_memfree_kb,idle_current_kb,settle_after_s,touch_mb_s,mode,swap,data,peak_swap_used_kb,zram_peak_kb" >"$CSV"
 echo "variant,config,idle_memtotal_kb,idle_memfree_kb,idle_current_kb,first_settle_s,run_s" >"$VCSV"
 T_ALL=$(e2e_uptime)
 
@@ -137,11 +186,13 @@ T_ALL=$(e2e_uptime)
 # (a scenario with the file skip-calibration, the CI subset, saves the ~25 s)
 CAL=
 [ -f skip-calibration ] && CAL="not measured in this run"
-for c in $([ -f skip-calibration ] || echo 0 16); do
-	out=$(suddenhog run -c $c -H 0 128 2>>"$CASELOG")
+for c in $([ -f skip-calibration ] || echo 0 16 ${HOG_R:+0R 16R}); do
+	r_opt=
+	case $c in *R) c=${c%R} r_opt=-R ;; esac
+	out=$(suddenhog run -c $c $r_opt -H 0 128 2>>"$CASELOG")
 	r=$(echo "$out" | sed -n 's/.*touch_mb_s=\([^ ]*\).*/\1/p')
-	e2e_log "calibration: 128 MB, chunk $c, full speed, no pressure: $r MB/s"
-	CAL="$CAL${CAL:+, }$([ $c = 0 ] && echo "one malloc" || echo "$c MB chunks") $r MB/s"
+	e2e_log "calibration: 128 MB, chunk $c, full speed, no pressure${r_opt:+, random data}: $r MB/s"
+	CAL="$CAL${CAL:+, }$([ $c = 0 ] && echo "one malloc" || echo "$c MB chunks")${r_opt:+ random} $r MB/s"
 done
 vi=0
 while read -r vline <&3; do
@@ -187,6 +238,7 @@ while read -r vline <&3; do
 	wait "$lpid" 2>/dev/null
 	cat "$TICKLOG" >>"$E2E_TMP/ticks.log"
 	RUN_S=$(awk -v a="$T_V" -v b="$(e2e_uptime)" 'BEGIN{printf "%.0f", b-a}')
+	[ "$SWAP" != none ] && e2e_log "$V: swap used at the end: $(($(e2e_meminfo SwapTotal) - $(e2e_meminfo SwapFree))) kB"
 	echo "$V,$(echo "$VCONF" | tr ',' ' '),$IDLE_TOTAL,$IDLE_FREE,$IDLE_CUR,$FIRST_SETTLE,$RUN_S" >>"$VCSV"
 	e2e_log "variant $V done in ${RUN_S}s"
 	# (the daemon gave the start target back: the next variant starts from 1 GiB)
@@ -195,7 +247,7 @@ dmesg -c >>"$KLOG"
 TOTAL_S=$(awk -v a="$T_ALL" -v b="$(e2e_uptime)" 'BEGIN{printf "%.0f", b-a}')
 
 # The markdown: per variant, then case x variant.
-awk -F, -v total="$TOTAL_S" -v vcsv="$VCSV" -v cal="$CAL" '
+awk -F, -v total="$TOTAL_S" -v vcsv="$VCSV" -v cal="$CAL" -v swap="$SWAP_DESC" -v data="${HOG_R:+random bytes on every page (suddenhog -R)}" '
 	function mb(kb) { return kb == "" ? "" : sprintf("%.0f", kb / 1024) }
 	NR == 1 { next }
 	{
@@ -203,12 +255,14 @@ awk -F, -v total="$TOTAL_S" -v vcsv="$VCSV" -v cal="$CAL" '
 		if (!($2 in seenc)) { seenc[$2] = 1; cs[++nc] = $2; desc[$2] = sprintf("%s MB, %s, %s, next tick %s s", $3,
 			$4 == 0 ? "one malloc" : $4 " MB chunks" ($18 == "ahead" ? " all malloc'"'"'ed first" : ""), $5 == 0 ? "full speed" : $5 " MB/s", $12) }
 		cell[$1, $2] = $7 == "survived" ? sprintf("ok, %s s (tick %s)", $8, $6) : sprintf("**%s** at %s MB, %s s (tick %s)", $7, $13, $8, $6)
-		rows = rows sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $13, $17, mb($9), mb($10), mb($11))
+		if ($19 != "none" && $19 != "" && $21 != "") cell[$1, $2] = cell[$1, $2] sprintf(", swap %s MB", mb($21))
+		rows = rows sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $13, $17, mb($9), mb($10), mb($11), mb($21), mb($22))
 	}
 	END {
 		while ((getline l < vcsv) > 0) { split(l, f, ","); if (f[1] != "variant") vinfo[f[1]] = sprintf("| %s | %s | %s | %s | %s | %s s | %s s |", f[1], f[2] == "" ? "(defaults)" : f[2], mb(f[3]), mb(f[4]), mb(f[5]), f[6], f[7]) }
 		print "# sudden-demand: outcome by case and variant\n"
-		print "Cell: ok (survived: everything touched and held) or the outcome and how much was touched; seconds from the start until everything was touched or the kill; (tick: when the daemon'"'"'s next tick came, measured, seconds after the start)\n"
+		printf "Swap: %s. Hog data: %s.\n\n", swap, data == "" ? "one byte per page (the rest zero)" : data
+		print "Cell: ok (survived: everything touched and held) or the outcome and how much was touched; seconds from the start until everything was touched or the kill; (tick: when the daemon'"'"'s next tick came, measured, seconds after the start)" (swap == "none" ? "" : "; swap: the peak of swap used (SwapTotal - SwapFree) during the run") "\n"
 		h = "| case |"; s = "|---|"
 		for (i = 1; i <= nv; i++) { h = h " " vs[i] " |"; s = s "---|" }
 		print h; print s
@@ -222,8 +276,8 @@ awk -F, -v total="$TOTAL_S" -v vcsv="$VCSV" -v cal="$CAL" '
 		print "|---|---|---|---|---|---|---|"
 		for (i = 1; i <= nv; i++) print vinfo[vs[i]]
 		printf "\nTotal: %s s. Touching 128 MB at full speed without pressure (no daemon, 1 GiB): %s.\n\n## All runs\n\n", total, cal
-		print "| variant | case | size MB | chunk MB | rate MB/s | next tick s | outcome | s | touched MB | touched MB/s | idle MemTotal MB | idle MemFree MB | peak MemTotal MB |"
-		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		print "| variant | case | size MB | chunk MB | rate MB/s | next tick s | outcome | s | touched MB | touched MB/s | idle MemTotal MB | idle MemFree MB | peak MemTotal MB | peak swap used MB | zram peak MB |"
+		print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		printf "%s", rows
 	}' "$CSV" >"$MD"
 cat "$MD" >/dev/console
