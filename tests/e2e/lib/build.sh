@@ -138,6 +138,19 @@ build_guest_repo() { # dest-dir
 	cp "$CACHE"/guest-repo/*.deb "$dest/"
 	ls "$DEBS"/selfballoond_*.deb >/dev/null 2>&1 || die "no selfballoond_*.deb in $DEBS"
 	cp "$DEBS"/selfballoond_*.deb "$dest/"
+	# The same package once more as version +e2eup, for the scenario's upgrade:
+	# what the maintainer scripts do to a running daemon on `apt upgrade`.
+	local deb ver up
+	deb=$(ls "$DEBS"/selfballoond_*.deb | head -n 1)
+	ver=$(dpkg-deb -f "$deb" Version)
+	up="$WORK/deb-upgrade"
+	rm -rf "$up"
+	mkdir -p "$up"
+	dpkg-deb -R "$deb" "$up/root" || die "dpkg-deb -R $deb failed"
+	sed -i "s/^Version: .*/Version: ${ver}+e2eup/" "$up/root/DEBIAN/control"
+	dpkg-deb -b "$up/root" "$dest/selfballoond_${ver}+e2eup_$(dpkg-deb -f "$deb" Architecture).deb" >/dev/null ||
+		die "dpkg-deb -b (the upgrade package) failed"
+	rm -rf "$up"
 	(cd "$dest" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null) ||
 		die "dpkg-scanpackages failed"
 	printf 'deb [trusted=yes] file:/e2e/apt ./\n' >"$dest/sources.list"

@@ -22,7 +22,7 @@ if [ -d /e2e/apt ]; then
 	rm -f /etc/apt/sources.list.d/*
 	cp /e2e/apt/sources.list /etc/apt/sources.list
 	export DEBIAN_FRONTEND=noninteractive
-	deb=$(ls /e2e/apt/selfballoond_*.deb | head -n 1)
+	deb=$(ls /e2e/apt/selfballoond_*.deb | grep -v '+e2eup_' | head -n 1)
 	e2e_mark "apt-get install"
 	{ apt-get update && apt-get install -y --no-install-recommends "$deb"; } >"$E2E_TMP/apt-install.log" 2>&1
 	rc=$?
@@ -62,6 +62,31 @@ e2e_wait_until 90 "balloon down under systemd" below || {
 	e2e_fail "the balloon did not go down (current $(e2e_current_kb) kB)"
 }
 systemctl is-active --quiet selfballoond || e2e_fail "selfballoond is not active"
+
+# An upgrade (the testbed's +e2eup copy of the package) must leave the
+# running daemon alone: no stop, no restart, so no restore that would
+# re-inflate the guest (debian/rules: dh_installsystemd --no-stop-on-upgrade).
+if [ $packaged = 1 ]; then
+	up=$(ls /e2e/apt/selfballoond_*+e2eup_*.deb 2>/dev/null | head -n 1)
+	[ -n "$up" ] || e2e_fail "no +e2eup package in /e2e/apt to upgrade to"
+	pid=$(systemctl show -p MainPID --value selfballoond)
+	before=$(e2e_target_kb)
+	e2e_mark "apt upgrade"
+	apt-get install -y "$up" >"$E2E_TMP/apt-upgrade.log" 2>&1 || {
+		e2e_export "$E2E_TMP/apt-upgrade.log" apt-upgrade.log
+		e2e_fail "apt-get install $(basename "$up") (the upgrade) failed"
+	}
+	e2e_export "$E2E_TMP/apt-upgrade.log" apt-upgrade.log
+	v=$(dpkg-query -W -f='${Version}' selfballoond)
+	case "$v" in *+e2eup) ;; *) e2e_fail "after the upgrade dpkg says version $v" ;; esac
+	systemctl is-active --quiet selfballoond || e2e_fail "selfballoond not active after the upgrade"
+	pid2=$(systemctl show -p MainPID --value selfballoond)
+	[ "$pid2" = "$pid" ] || e2e_fail "the upgrade restarted the daemon (pid $pid -> $pid2)"
+	after=$(e2e_target_kb)
+	[ "$after" -lt $((start * 3 / 4)) ] ||
+		e2e_fail "the upgrade re-inflated the guest: target $before -> $after kB (start $start)"
+	e2e_log "upgrade to $v: daemon pid $pid kept, balloon target $before -> $after kB"
+fi
 
 # dom0's view of this guest, while the daemon runs (dom0.sh: dom0-view)
 if [ $packaged = 1 ]; then
@@ -112,6 +137,30 @@ decision=$(grep '"SELFBALLOON_TARGET_KB"' "$E2E_TMP/selfballoond.json" | grep '"
 e2e_log "a decision: $(printf '%s' "$decision" | grep -o '"SELFBALLOON_TARGET_KB":"[0-9]*"')"
 
 if [ $packaged = 1 ]; then
+	# What a restart costs (what --restart-after-upgrade would do to every
+	# guest at once): the stop restores the start target, the new daemon
+	# takes it down again. A measurement, not a pass/fail condition.
+	low=$(e2e_current_kb)
+	e2e_mark "systemctl restart"
+	t0=$(cut -d. -f1 /proc/uptime)
+	systemctl restart selfballoond || e2e_fail "systemctl restart selfballoond failed"
+	peak=$low t_peak=0 t_back=
+	i=0
+	while [ $i -lt 90 ]; do
+		cur=$(e2e_current_kb)
+		t=$(($(cut -d. -f1 /proc/uptime) - t0))
+		[ "$cur" -gt "$peak" ] && { peak=$cur; t_peak=$t; }
+		if [ "$peak" -gt $((low + 8192)) ] && [ "$cur" -le $((low + low / 10)) ]; then
+			t_back=$t
+			break
+		fi
+		sleep 1
+		i=$((i + 1))
+	done
+	systemctl is-active --quiet selfballoond || e2e_fail "selfballoond not active after restart"
+	e2e_log "restart: balloon current $low kB -> peak $peak kB after ${t_peak}s, back within 10 % after ${t_back:-more than 90}s"
+	e2e_note "restart cost: +$(((peak - low) / 1024)) MiB for ${t_back:-90+}s"
+
 	# Removal: prerm stops the unit, the daemon gives the start target back.
 	e2e_mark "apt-get remove"
 	apt-get remove -y selfballoond >"$E2E_TMP/apt-remove.log" 2>&1 || {
