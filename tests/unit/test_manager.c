@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "manager.h"
 #include "runstate.h"
+#include "testtree.h"
 #include "util.h"
 
 #define BALLOON "sys/devices/system/xen_memory/xen_memory0"
@@ -36,7 +37,7 @@
 #define SEC 1000000ULL
 
 struct world {
-        char dir[64];
+        struct test_tree tree;
         int root_fd;
         struct sb_config cfg;
         struct manager *m;
@@ -67,15 +68,10 @@ static uint64_t get_u64(struct world *w, const char *path)
 static int setup(void **state)
 {
         struct world *w = calloc(1, sizeof(*w));
-        char cmd[256];
 
         assert_non_null(w);
-        snprintf(w->dir, sizeof(w->dir), "/tmp/sb-manager-XXXXXX");
-        assert_non_null(mkdtemp(w->dir));
-        snprintf(cmd, sizeof(cmd), "cp -r '%s'/domU-512/. '%s'/", FIXTURES, w->dir);
-        assert_int_equal(system(cmd), 0);
-        w->root_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(w->root_fd >= 0);
+        test_tree_from_fixture(&w->tree, "domU-512");
+        w->root_fd = w->tree.fd;
         /* no xenstore in unit tests: point libxenstore at nothing */
         setenv("XENSTORED_PATH", "/nonexistent/xenstored-socket", 1);
         conf_default(&w->cfg);
@@ -90,12 +86,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct world *w = *state;
-        char cmd[128];
 
         manager_free(w->m);
-        close(w->root_fd);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-        assert_int_equal(system(cmd), 0);
+        test_tree_free(&w->tree);
         free(w);
         return 0;
 }
@@ -258,12 +251,12 @@ static void test_helper_shrink_that_hangs_is_interrupted(void **state)
 {
         struct world *w = *state;
         struct timespec a, b;
-        char path[128];
+        char path[512];
         double s;
 
         assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755) == 0 || errno == EEXIST, 1);
         assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
-        snprintf(path, sizeof(path), "%s/%s/shrink", w->dir, HELPER);
+        snprintf(path, sizeof(path), "%s/%s/shrink", w->tree.path, HELPER);
         assert_int_equal(mkfifo(path, 0600), 0);
         clock_gettime(CLOCK_MONOTONIC, &a);
         assert_int_equal(helper_shrink(w->root_fd, "/" HELPER, 100), -ETIMEDOUT);
@@ -296,13 +289,13 @@ static void test_timed_out_shrink_not_retried_at_same_count(void **state)
 {
         struct world *w = *state;
         struct timespec a;
-        char path[128];
+        char path[512];
 
         assert_int_equal(mkdirat(w->root_fd, "sys/kernel", 0755), 0);
         assert_int_equal(mkdirat(w->root_fd, HELPER, 0755), 0);
         put(w, HELPER "/version", "1\n");
         put(w, HELPER "/curr_pages", "1000\n");
-        snprintf(path, sizeof(path), "%s/%s/shrink", w->dir, HELPER);
+        snprintf(path, sizeof(path), "%s/%s/shrink", w->tree.path, HELPER);
         assert_int_equal(mkfifo(path, 0600), 0);
         start(w);
         for (int i = 0; i < 3; i++) /* re-arm, inertia 3 */
@@ -453,9 +446,9 @@ static void test_unreadable_proc_holds_then_restores(void **state)
 
         /* readable again: decides exactly as before */
         {
-                char cmd[256];
+                char cmd[768];
                 snprintf(cmd, sizeof(cmd), "cp '%s'/domU-512/proc/meminfo '%s'/proc/meminfo",
-                         FIXTURES, w->dir);
+                         FIXTURES, w->tree.path);
                 assert_int_equal(system(cmd), 0);
         }
         assert_int_equal(tick(w, &t), 0);
@@ -598,8 +591,8 @@ static void test_refusals(void **state)
         manager_free(w->m);
         put(w, "proc/xen/capabilities", "");
         {
-                char cmd[160];
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s'/sys/devices/system/xen_memory", w->dir);
+                char cmd[512];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'/sys/devices/system/xen_memory", w->tree.path);
                 assert_int_equal(system(cmd), 0);
         }
         assert_int_equal(manager_new(&w->cfg, &o, &w->m), 0);

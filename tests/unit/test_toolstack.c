@@ -18,13 +18,14 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "testtree.h"
 #include "toolstack.h"
 #include "util.h"
 
 #define TARGET "sys/devices/system/xen_memory/xen_memory0/target_kb"
 
 struct world {
-        char dir[64];
+        struct test_tree tree;
         int root_fd;
         struct toolstack *t;
 };
@@ -32,15 +33,10 @@ struct world {
 static int setup(void **state)
 {
         struct world *w = calloc(1, sizeof(*w));
-        char cmd[256];
 
         assert_non_null(w);
-        snprintf(w->dir, sizeof(w->dir), "/tmp/sb-toolstack-XXXXXX");
-        assert_non_null(mkdtemp(w->dir));
-        snprintf(cmd, sizeof(cmd), "cp -r '%s'/domU-512/. '%s'/", FIXTURES, w->dir);
-        assert_int_equal(system(cmd), 0);
-        w->root_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(w->root_fd >= 0);
+        test_tree_from_fixture(&w->tree, "domU-512");
+        w->root_fd = w->tree.fd;
         setenv("XENSTORED_PATH", "/nonexistent/xenstored-socket", 1);
         log_open(LOG_TARGET_CONSOLE);
         *state = w;
@@ -50,12 +46,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct world *w = *state;
-        char cmd[128];
 
         toolstack_free(w->t);
-        close(w->root_fd);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-        assert_int_equal(system(cmd), 0);
+        test_tree_free(&w->tree);
         free(w);
         return 0;
 }

@@ -26,6 +26,15 @@ void test_tree_new(struct test_tree *t)
         assert_true(t->fd >= 0);
 }
 
+void test_tree_from_fixture(struct test_tree *t, const char *fixture)
+{
+        char cmd[600];
+
+        test_tree_new(t);
+        snprintf(cmd, sizeof(cmd), "cp -r '%s/%s'/. '%s'/", FIXTURES, fixture, t->path);
+        assert_int_equal(system(cmd), 0);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         (void)st, (void)flag, (void)ftw;

@@ -12,6 +12,8 @@ struct test_tree {
 };
 
 void test_tree_new(struct test_tree *t);
+/* A new tree holding a copy of tests/fixtures/<fixture>. */
+void test_tree_from_fixture(struct test_tree *t, const char *fixture);
 /* Removes the tree and everything in it. */
 void test_tree_free(struct test_tree *t);
 /* Writes data to rel (parent directories made as needed), truncating. */
