@@ -100,6 +100,7 @@ int brake_clear(struct brake *b);
 void brake_free(struct brake *b);
 
 /* `selfballoond --restore`: puts back the limits in root's record (left by
- * a daemon that was killed) and removes it. 0 (also without a record), or
- * -errno, logged. */
-int brake_restore(int root_fd);
+ * a daemon that was killed) and removes it. root_name: the root directory
+ * as messages name it ("" for "/"). 0 (also without a record), or -errno,
+ * logged. */
+int brake_restore(int root_fd, const char *root_name);

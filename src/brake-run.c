@@ -585,17 +585,17 @@ void brake_free(struct brake *b)
         free(b);
 }
 
-int brake_restore(int root_fd)
+int brake_restore(int root_fd, const char *root_name)
 {
         struct brake_saved rec[BRAKE_SLICES_MAX];
         sd_bus *bus = NULL;
         size_t n = 0;
-        int r = record_read(root_fd, "", rec, &n);
+        int r = record_read(root_fd, root_name, rec, &n);
 
         if (r == -ENOENT)
                 return 0;
         if (r < 0 && r != -EBADMSG)
-                log_error("brake: cannot read /%s: %s", BRAKE_RECORD, strerror(-r));
+                log_error("brake: cannot read %s/%s: %s", root_name, BRAKE_RECORD, strerror(-r));
         if (r < 0)
                 return r;
         r = bus_open(&bus);

@@ -358,7 +358,7 @@ static int run_restore(const struct options *o)
         if (lock_fd < 0)
                 return EXIT_RUNTIME;
         /* a killed daemon's MemoryHigh= limits: the slices stay held until then */
-        brake_r = brake_restore(root_fd);
+        brake_r = brake_restore(root_fd, root_prefix(o));
         if (make_manager(o, root_fd, &cfg, missing, &m) < 0)
                 return EXIT_RUNTIME;
         if (cfg.backend != SB_BACKEND_SYSFS)

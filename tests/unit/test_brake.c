@@ -256,10 +256,10 @@ static void test_restore_bad_record(void **unused)
         log_open(LOG_TARGET_CONSOLE);
         test_tree_new(&t);
         /* no record: nothing to do, no bus needed */
-        assert_int_equal(brake_restore(t.fd), 0);
+        assert_int_equal(brake_restore(t.fd, t.path), 0);
         /* a bad record is refused (and kept) before any bus is reached */
         test_tree_write(&t, BRAKE_RECORD, "system.slice infinity\nuser.slice lots\n");
-        assert_int_equal(brake_restore(t.fd), -EBADMSG);
+        assert_int_equal(brake_restore(t.fd, t.path), -EBADMSG);
         assert_int_equal(faccessat(t.fd, BRAKE_RECORD, F_OK, 0), 0);
         test_tree_free(&t);
 }
