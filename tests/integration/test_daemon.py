@@ -1441,6 +1441,46 @@ def test_fixture_arithmetic(_xs, base):
 
 # ---- runner -------------------------------------------------------------------------
 
+def test_brake_without_cgroup2(xs, base):
+    """brake = yes where it cannot run (the fixture has no cgroup2): said
+    once over many ticks, and the daemon balloons as ever."""
+    guest5(xs)
+    tree = Tree(base)
+    check(not os.path.exists(tree.path('sys/fs/cgroup/cgroup.controllers')),
+          'the fixture has cgroup2: this test needs one without')
+    want = expect(tree)
+    d = Daemon(xs, tree, base, config='[selfballoon]\nbrake = yes\n')
+    d.wait_target(want['target_kb'])
+    time.sleep(10 * TICK)
+    eq(d.count(r'^brake: no unified cgroup hierarchy', level='warning'), 1,
+       'why the brake cannot run, said')
+    check(d.alive(), 'the daemon ran on')
+    check(not os.path.exists(tree.path(f'{RUNSTATE}/brake')),
+          'a brake record without a brake')
+    eq(d.stop(), 0, 'exit status on SIGTERM')
+    eq(tree.target_kb, XS_TARGET_KB, 'start target restored')
+
+
+def test_restore_with_bad_brake_record(xs, base):
+    """--restore after a crash: a record of the brake it cannot read is an
+    error naming the file and line, kept for the operator, and the start
+    target is restored all the same."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    d.signal(signal.SIGKILL)
+    d.wait()
+    tree.write(f'{RUNSTATE}/brake', 'system.slice infinity\nuser.slice lots\n')
+    rc, out, err = run_once(xs, tree, base, '--restore')
+    eq(rc, 1, f'--restore exit status with a bad brake record ({err})')
+    where = f'{tree.root}/{RUNSTATE}/brake:2: not a saved limit'
+    check(any(where in l for l in err), f'no error naming {where}: {err}')
+    eq(tree.target_kb, XS_TARGET_KB, 'start target restored all the same')
+    check(os.path.exists(tree.path(f'{RUNSTATE}/brake')), 'bad record removed')
+
+
 def main():
     global DAEMON
     if len(sys.argv) < 2:
