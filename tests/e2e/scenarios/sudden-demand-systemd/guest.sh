@@ -36,6 +36,10 @@ EOC
 memory_high() { systemctl show -P MemoryHigh "$1"; }
 journal() { journalctl -b -u selfballoond -o cat --no-pager; }
 
+# user.slice exists only with a process in it (logind is masked here): one
+# idle service there, so that the brake has a slice with the admin's limit.
+systemd-run --quiet --unit=idle-user --slice=user.slice sleep 100000 ||
+	e2e_fail "cannot start a service in user.slice"
 # An administrator's own limit on user.slice, to be kept as a ceiling and put back.
 ADMIN_HIGH=943718400 # 900M
 systemctl set-property --runtime user.slice MemoryHigh=$ADMIN_HIGH ||
@@ -104,6 +108,7 @@ DROPIN=$(grep -l '^MemoryHigh=' /run/systemd/system.control/system.slice.d/*.con
 e2e_log "drop-in $DROPIN: $(grep '^MemoryHigh=' "$DROPIN")"
 [ "$OWN_HIGH" = infinity ] || e2e_fail "the daemon's own slice is braked: MemoryHigh=$OWN_HIGH"
 [ "$USER_HIGH" -le $ADMIN_HIGH ] 2>/dev/null || e2e_fail "user.slice MemoryHigh=$USER_HIGH above the administrator's $ADMIN_HIGH"
+journal | grep -q '^brake on: MemoryHigh= on .*user\.slice' || e2e_fail "user.slice is not braked"
 cases brake
 HELD=$(journal | grep -c 'was held at its limit')
 e2e_log "journal: system.slice held $HELD time(s)"
