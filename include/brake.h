@@ -9,8 +9,8 @@
  * D-Bus API as runtime properties, never into the cgroup files.
  *
  * The pure part (limits, memory.events, /proc/self/cgroup, the record) is
- * brake.c; the I/O (sd-bus, cgroupfs, sd-event sources, the record file in
- * /run/selfballoond) is brake-run.c.
+ * brake.c; the I/O is brake-run.c (cgroupfs, sd-event sources, the
+ * limits) and brake-bus.c (sd-bus, the record file in /run/selfballoond).
  */
 #pragma once
 
@@ -74,7 +74,7 @@ int brake_record_parse(const char *text, size_t len, struct brake_saved *ret, si
 /* Formats n entries: the length, or -ENOBUFS when size is too small. */
 int brake_record_format(const struct brake_saved *s, size_t n, char *buf, size_t size);
 
-/* The I/O part, brake-run.c. Nothing here exits or aborts; it logs. */
+/* The I/O part. Nothing here exits or aborts; it logs. */
 struct brake;
 
 typedef void (*brake_event_fn)(void *userdata);

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The brake's I/O: the slices under /sys/fs/cgroup, MemoryHigh= through
- * systemd's D-Bus API (runtime properties, which PID 1 keeps in
- * /run/systemd/system.control until reboot), memory.events as sd-event io
- * sources, and the record of the administrators' own limits in
- * /run/selfballoond/brake, written before the first limit is set so that
+ * The brake in the daemon: the slices under /sys/fs/cgroup, their
+ * memory.events as sd-event io sources, and the limits set after each tick
+ * and look. The administrators' own limits are recorded in
+ * /run/selfballoond/brake before the first limit is set, so that
  * `--restore` (ExecStopPost=) can clear a killed daemon's limits.
  *
- * The bus calls are synchronous with a short timeout: the daemon looks
- * (and raises the target) before it sets limits, so a slow PID 1 delays
- * only the limits.
+ * The bus and the record are brake-bus.c's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,17 +21,15 @@
 
 #include <systemd/sd-bus.h>
 
+#include "brake-internal.h"
 #include "brake.h"
 #include "log.h"
 #include "macro.h"
 #include "meminfo.h"
 #include "messages.h"
-#include "runstate.h"
 #include "util.h"
 
 #define CGROUP_DIR "sys/fs/cgroup"
-#define BUS_TIMEOUT_USEC (2ULL * 1000000ULL)
-#define RECORD_MAX 4096
 
 struct brake_slice {
         struct brake_saved saved; /* its name and the administrator's limit */
@@ -77,137 +72,6 @@ static void brake_cannot(struct brake *b, int priority, const char *fmt, ...)
                 return;
         snprintf(b->why, sizeof(b->why), "%s", why);
         log_msg(priority, NULL, "brake: %s", why);
-}
-
-static int bus_open(sd_bus **ret)
-{
-        sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus);
-
-        /* without dbus-daemon (a minimal guest), PID 1's own socket */
-        if (r < 0) {
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-                if (r < 0) {
-                        sd_bus_unref(bus);
-                        return r;
-                }
-        }
-        (void)sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
-        *ret = bus;
-        return 0;
-}
-
-static int get_high(sd_bus *bus, const char *name, uint64_t *ret, sd_bus_error *err)
-{
-        _cleanup_free_ char *path = NULL;
-        int r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", name, &path);
-
-        if (r < 0)
-                return r;
-        return sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
-                                           "org.freedesktop.systemd1.Slice", "MemoryHigh",
-                                           err, 't', ret);
-}
-
-static int set_high(sd_bus *bus, const char *name, uint64_t bytes, sd_bus_error *err)
-{
-        /* runtime: the setting is gone at reboot whatever happens to us */
-        return sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                  "org.freedesktop.systemd1.Manager", "SetUnitProperties", err,
-                                  NULL, "sba(sv)", name, 1, 1, "MemoryHigh", "t", bytes);
-}
-
-static const char *bus_why(int r, const sd_bus_error *err)
-{
-        return sd_bus_error_is_set(err) ? err->message : strerror(-r);
-}
-
-static const char *bytes_text(uint64_t v, char *buf, size_t size)
-{
-        if (v == BRAKE_INFINITY)
-                snprintf(buf, size, "infinity");
-        else
-                snprintf(buf, size, "%" PRIu64 " MiB", v >> 20);
-        return buf;
-}
-
-/* The record: -ENOENT without one; -EBADMSG logged with file and line. */
-static int record_read(int root_fd, const char *root_name, struct brake_saved *ret, size_t *ret_n)
-{
-        char buf[RECORD_MAX];
-        ssize_t n = read_file_at(root_fd, BRAKE_RECORD, buf, sizeof(buf));
-        unsigned line = 0;
-        int r;
-
-        if (n < 0)
-                return (int)n;
-        r = brake_record_parse(buf, (size_t)n, ret, BRAKE_SLICES_MAX, ret_n, &line);
-        if (r < 0)
-                log_error("brake: %s/%s:%u: not a saved limit; accepted: a slice's name, a "
-                          "space, its MemoryHigh= in bytes or 'infinity'",
-                          root_name, BRAKE_RECORD, line);
-        return r;
-}
-
-static int record_write(int root_fd, const struct brake_saved *s, size_t n)
-{
-        char buf[RECORD_MAX];
-        int len = brake_record_format(s, n, buf, sizeof(buf)), fd;
-        ssize_t w;
-
-        if (len < 0)
-                return len;
-        if (n == 0)
-                return unlinkat(root_fd, BRAKE_RECORD, 0) < 0 && errno != ENOENT ? -errno : 0;
-        if (mkdirat(root_fd, "run", 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (mkdirat(root_fd, RUNSTATE_DIR, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        fd = openat(root_fd, BRAKE_RECORD ".new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-                    O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        w = write(fd, buf, (size_t)len);
-        if (w != len) {
-                int r = w < 0 ? -errno : -EIO;
-
-                close(fd);
-                return r;
-        }
-        if (close(fd) < 0 || renameat(root_fd, BRAKE_RECORD ".new", root_fd, BRAKE_RECORD) < 0)
-                return -errno;
-        return 0;
-}
-
-/* Puts the saved limits back; the ones that failed are left in s[0..*n). */
-static int put_back(sd_bus *bus, struct brake_saved *s, size_t *n)
-{
-        size_t kept = 0;
-        int ret = 0;
-        char t[32];
-
-        for (size_t i = 0; i < *n; i++) {
-                sd_bus_error err = SD_BUS_ERROR_NULL;
-                int r = set_high(bus, s[i].name, s[i].high_bytes, &err);
-
-                if (r < 0) {
-                        log_error("brake: cannot put MemoryHigh=%s back on %s: %s",
-                                  bytes_text(s[i].high_bytes, t, sizeof(t)), s[i].name,
-                                  bus_why(r, &err));
-                        s[kept++] = s[i];
-                        ret = r;
-                } else {
-                        log_info("brake: %s has its MemoryHigh=%s back", s[i].name,
-                                 bytes_text(s[i].high_bytes, t, sizeof(t)));
-                }
-                sd_bus_error_free(&err);
-        }
-        *n = kept;
-        return ret;
 }
 
 static int read_events_high(int fd, uint64_t *ret)
@@ -334,7 +198,7 @@ static int save_limits(struct brake *b)
         struct brake_saved rec[BRAKE_SLICES_MAX], all[BRAKE_SLICES_MAX];
         size_t n_rec = 0;
         char t[32];
-        int r = record_read(b->root_fd, "", rec, &n_rec);
+        int r = brake_record_read(b->root_fd, "", rec, &n_rec);
 
         if (r < 0 && r != -ENOENT) {
                 brake_cannot(b, LOG_ERR, "the record of saved limits cannot be used (%s): run "
@@ -352,20 +216,20 @@ static int save_limits(struct brake *b)
                                 s->ours = found = true;
                         }
                 if (!found)
-                        r = get_high(b->bus, s->saved.name, &s->saved.high_bytes, &err);
+                        r = brake_bus_get_high(b->bus, s->saved.name, &s->saved.high_bytes, &err);
                 if (!found && r < 0) {
                         brake_cannot(b, LOG_WARNING, "cannot read MemoryHigh= of %s from "
-                                     "systemd: %s", s->saved.name, bus_why(r, &err));
+                                     "systemd: %s", s->saved.name, brake_bus_why(r, &err));
                         sd_bus_error_free(&err);
                         return r;
                 }
                 if (!found && s->saved.high_bytes != BRAKE_INFINITY)
                         log_info("brake: %s has MemoryHigh=%s of its own: kept as a ceiling, "
                                  "put back when the brake stops", s->saved.name,
-                                 bytes_text(s->saved.high_bytes, t, sizeof(t)));
+                                 brake_bytes_text(s->saved.high_bytes, t, sizeof(t)));
                 all[i] = s->saved;
         }
-        r = record_write(b->root_fd, all, b->n);
+        r = brake_record_write(b->root_fd, all, b->n);
         if (r < 0)
                 brake_cannot(b, LOG_ERR, "cannot write /%s: %s: no limit is set without it",
                              BRAKE_RECORD, strerror(-r));
@@ -408,7 +272,7 @@ static void start(struct brake *b)
                 drop_slices(b);
                 return;
         }
-        r = bus_open(&b->bus);
+        r = brake_bus_open(&b->bus);
         if (r < 0) {
                 brake_cannot(b, LOG_WARNING, "cannot reach systemd on the system bus or "
                              "/run/systemd/private (%s): the brake stays off", strerror(-r));
@@ -463,13 +327,6 @@ void brake_configure(struct brake *b, const struct sb_settings *s)
                 b->why[0] = '\0';
 }
 
-/* Whether the bus connection is worth keeping after error r. */
-static bool bus_broken(int r)
-{
-        return r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE || r == -ETIMEDOUT ||
-               r == -ESHUTDOWN;
-}
-
 static void release(struct brake *b, struct brake_slice *s, uint64_t usage)
 {
         uint64_t now = 0;
@@ -512,12 +369,12 @@ static void update_slice(struct brake *b, struct brake_slice *s, uint64_t free_k
         if (want < 4096)
                 want = 4096;
         if (brake_needs_set(s->set_bytes, want)) {
-                r = set_high(b->bus, s->saved.name, want, &err);
+                r = brake_bus_set_high(b->bus, s->saved.name, want, &err);
                 if (r < 0) {
                         brake_cannot(b, LOG_WARNING, "cannot set MemoryHigh= on %s: %s",
-                                     s->saved.name, bus_why(r, &err));
+                                     s->saved.name, brake_bus_why(r, &err));
                         sd_bus_error_free(&err);
-                        if (bus_broken(r))
+                        if (brake_bus_broken(r))
                                 b->bus = sd_bus_flush_close_unref(b->bus);
                         return;
                 }
@@ -539,7 +396,7 @@ void brake_update(struct brake *b)
                 start(b);
         if (!b->active)
                 return;
-        if (!b->bus && bus_open(&b->bus) < 0)
+        if (!b->bus && brake_bus_open(&b->bus) < 0)
                 return; /* said when the set failed; tried again next time */
         if (meminfo_read(b->root_fd, &mi) < 0 || !meminfo_has(&mi, MEMINFO_MEM_FREE) ||
             zoneinfo_read_totalreserve(b->root_fd, &reserve_pages) < 0)
@@ -563,14 +420,14 @@ int brake_clear(struct brake *b)
                 if (b->slices[i].ours)
                         back[n++] = b->slices[i].saved;
         }
-        if (n > 0 && (b->bus || bus_open(&b->bus) == 0))
-                r = put_back(b->bus, back, &n);
+        if (n > 0 && (b->bus || brake_bus_open(&b->bus) == 0))
+                r = brake_put_back(b->bus, back, &n);
         else if (n > 0)
                 r = -ENOTCONN;
         /* the record keeps what could not be put back, for --restore */
         for (size_t i = 0; i < n; i++)
                 keep[n_keep++] = back[i];
-        if (record_write(b->root_fd, keep, n_keep) < 0)
+        if (brake_record_write(b->root_fd, keep, n_keep) < 0)
                 log_error("brake: cannot update /%s", BRAKE_RECORD);
         drop_slices(b);
         return r;
@@ -585,29 +442,3 @@ void brake_free(struct brake *b)
         free(b);
 }
 
-int brake_restore(int root_fd, const char *root_name)
-{
-        struct brake_saved rec[BRAKE_SLICES_MAX];
-        sd_bus *bus = NULL;
-        size_t n = 0;
-        int r = record_read(root_fd, root_name, rec, &n);
-
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0 && r != -EBADMSG)
-                log_error("brake: cannot read %s/%s: %s", root_name, BRAKE_RECORD, strerror(-r));
-        if (r < 0)
-                return r;
-        r = bus_open(&bus);
-        if (r < 0) {
-                log_error("brake: cannot reach systemd to put the slices' MemoryHigh= back "
-                          "(%s): they stay until reboot or 'systemctl set-property --runtime'",
-                          strerror(-r));
-                return r;
-        }
-        r = put_back(bus, rec, &n);
-        sd_bus_flush_close_unref(bus);
-        if (record_write(root_fd, rec, n) < 0)
-                log_error("brake: cannot update /%s", BRAKE_RECORD);
-        return r;
-}
