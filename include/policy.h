@@ -51,6 +51,10 @@ struct sb_settings {
         uint32_t watch_rate_mb_s; /* the fastest allocation the operator expects */
         uint32_t watch_min_ms;    /* the shortest period between looks */
         uint64_t watch_low_mb;    /* MemAvailable below this: grow by the rest */
+
+        /* the brake (brake.h): MemoryHigh= on the top-level slices */
+        bool brake;
+        uint64_t brake_margin_mb; /* kept free above the kernel's reserve */
 };
 
 /* One tick's readings, in kB as userspace reads them, except frontswap. */
@@ -178,3 +182,7 @@ int policy_from_string(const char *s, enum sb_policy *ret);
 #define SB_WATCH_MIN_MS_MAX 3600000U
 #define SB_WATCH_MIN_MS_DEFAULT 100U
 #define SB_WATCH_LOW_MB_DEFAULT 16U
+/* The brake's margin: free memory a slice at its limit still leaves above
+ * the kernel's reserve, for the rest of the guest (the daemon's own slice,
+ * the kernel) while the balloon grows. */
+#define SB_BRAKE_MARGIN_MB_DEFAULT 16U

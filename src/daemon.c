@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "brake.h"
 #include "daemon.h"
 #include "exitcode.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct daemon {
         sd_event_source *tick, *watch;
         int watch_fd;
         sd_event_source *look; /* the watch's next look between ticks */
+        struct brake *brake;   /* brake = yes: MemoryHigh= on the slices */
         uint64_t tick_usec;
         uint64_t clock_interval_ms; /* --tick-ms: the interval at start sets the pace */
         bool ready;
@@ -134,8 +136,18 @@ static int on_look(sd_event_source *s, uint64_t usec, void *userdata)
         if (manager_watch(d->m, t, &written) == 0 && written)
                 manager_publish(d->m, t, wall_s());
         sync_watch_source(d);
+        brake_update(d->brake);
         schedule_look(d);
         return 0;
+}
+
+/* A slice was throttled at its limit: a look at once (the target first),
+ * then the limits from what it left. */
+static void on_brake(void *userdata)
+{
+        struct daemon *d = userdata;
+
+        (void)on_look(d->look, 0, d);
 }
 
 void daemon_status_text(const struct manager *m, int r, const struct tick_result *t, char *buf,
@@ -178,6 +190,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         daemon_status_text(d->m, r, &t, status, sizeof(status));
         /* one datagram per tick: the e2e tests' tick clock */
         (void)notify_status(status);
+        brake_update(d->brake);
         r = rearm(s, d->tick_usec);
         schedule_look(d);
         return r;
@@ -222,6 +235,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
                 d->cfg = cfg;
                 set_intervals(d);
                 schedule_look(d);
+                brake_configure(d->brake, &d->cfg.settings);
                 log_msg(LOG_INFO, SB_MESSAGE_RELOAD, "reloaded %s", d->opt->config_path);
         }
         notify_state(d, "READY=1");
@@ -234,6 +248,7 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
         int r;
 
         (void)sd_notify(0, "STOPPING=1");
+        (void)brake_clear(d->brake); /* before the target: no slice held meanwhile */
         if (!d->opt->dry_run) {
                 r = manager_restore(d->m);
                 if (r == -ENOENT)
@@ -274,6 +289,11 @@ static int add_sources(struct daemon *d)
                                                d->tick_usec, 0, on_look, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->look, SD_EVENT_OFF);
+        if (r >= 0)
+                r = brake_new(d->event, d->opt->root_fd, d->opt->dry_run, on_brake, d,
+                              &d->brake);
+        if (r >= 0)
+                brake_configure(d->brake, &d->cfg.settings);
         return r;
 }
 
@@ -298,6 +318,8 @@ int daemon_run(struct manager *m, const struct sb_config *cfg, const struct daem
         }
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
+        (void)brake_clear(d.brake);
+        brake_free(d.brake);
         sd_event_source_disable_unref(d.watch);
         sd_event_source_disable_unref(d.tick);
         sd_event_source_disable_unref(d.look);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "brake.h"
 #include "conf.h"
 #include "daemon.h"
 #include "exitcode.h"
@@ -340,12 +341,15 @@ static int run_restore(const struct options *o)
         int r = prepare(o, &cfg, &missing, &root_fd);
         struct start_record rec;
         struct manager *m = NULL;
+        bool braked;
+        int brake_r;
 
         if (r != EXIT_OK)
                 return r;
         /* nothing recorded (never started, or not a Xen guest at all): leave
-         * no lock behind; the record is read again under the lock */
-        if (runstate_record_read(root_fd, &rec) == -ENOENT) {
+         * no lock behind; the records are read again under the lock */
+        braked = faccessat(root_fd, BRAKE_RECORD, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        if (runstate_record_read(root_fd, &rec) == -ENOENT && !braked) {
                 log_notice("no start target recorded in %s/%s: nothing to restore",
                            root_prefix(o), RUNSTATE_DIR);
                 return EXIT_OK;
@@ -353,6 +357,8 @@ static int run_restore(const struct options *o)
         lock_fd = take_lock(o, root_fd);
         if (lock_fd < 0)
                 return EXIT_RUNTIME;
+        /* a killed daemon's MemoryHigh= limits: the slices stay held until then */
+        brake_r = brake_restore(root_fd, root_prefix(o));
         if (make_manager(o, root_fd, &cfg, missing, &m) < 0)
                 return EXIT_RUNTIME;
         if (cfg.backend != SB_BACKEND_SYSFS)
@@ -364,7 +370,7 @@ static int run_restore(const struct options *o)
         else if (r == 0)
                 manager_stopping(m);
         manager_free(m);
-        return r == 0 || r == -ENOENT ? EXIT_OK : EXIT_RUNTIME;
+        return (r == 0 || r == -ENOENT) && brake_r == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static int run_once(const struct options *o, struct manager *m, uint64_t now_usec)

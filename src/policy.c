@@ -77,6 +77,8 @@ void policy_settings_default(struct sb_settings *ret)
                 .watch_rate_mb_s = SB_WATCH_RATE_DEFAULT,
                 .watch_min_ms = SB_WATCH_MIN_MS_DEFAULT,
                 .watch_low_mb = SB_WATCH_LOW_MB_DEFAULT,
+                .brake = false,
+                .brake_margin_mb = SB_BRAKE_MARGIN_MB_DEFAULT,
         };
 }
 
@@ -123,7 +125,7 @@ int policy_validate(const struct sb_settings *s, uint64_t page_size)
             s->min_usable_mb > mb_max(shift) ||
             !in_range(s->watch_rate_mb_s, SB_WATCH_RATE_MIN, SB_WATCH_RATE_MAX) ||
             !in_range(s->watch_min_ms, SB_WATCH_MIN_MS_MIN, SB_WATCH_MIN_MS_MAX) ||
-            s->watch_low_mb > SB_MB_MAX)
+            s->watch_low_mb > SB_MB_MAX || s->brake_margin_mb > SB_MB_MAX)
                 return -EINVAL;
         if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX
                                : s->reserve.value > mb_max(shift))

@@ -9,6 +9,8 @@ packages=(
         libxen-dev libsystemd-dev libinih-dev libcmocka-dev
         # tests: a real xenstored and its tools, man page lint, unit checks
         python3 xen-utils-4.17 xenstore-utils mandoc groff-base man-db systemd valgrind
+        # the brake's MOCK systemd bus (tests/integration/mock-systemd1.c)
+        dbus-daemon
         # sanitizer and fuzz builds
         clang
         # the Debian package (debian/), its lint, and the e2e guest's local

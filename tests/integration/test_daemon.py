@@ -357,11 +357,12 @@ class Daemon:
         return self.wait(timeout)
 
 
-def run_once(xs, tree, base, *args, domid=DOMID, config='', timeout=10):
+def run_once(xs, tree, base, *args, domid=DOMID, config='', timeout=10,
+             env=None):
     """A short-lived selfballoond (--once, --restore, refusals): rc, stdout
     lines, stderr lines."""
     d = Daemon(xs, tree, base, *args, domid=domid, config=config,
-               tick_ms=None)
+               tick_ms=None, env=env)
     rc = d.wait(timeout)
     return rc, d.stdout(), d.lines()
 
@@ -1416,6 +1417,161 @@ def test_fixture_arithmetic(_xs, base):
 
 
 # ---- runner -------------------------------------------------------------------------
+
+def test_brake_without_cgroup2(xs, base):
+    """brake = yes where it cannot run (the fixture has no cgroup2): said
+    once over many ticks, and the daemon balloons as ever."""
+    guest5(xs)
+    tree = Tree(base)
+    check(not os.path.exists(tree.path('sys/fs/cgroup/cgroup.controllers')),
+          'the fixture has cgroup2: this test needs one without')
+    want = expect(tree)
+    d = Daemon(xs, tree, base, config='[selfballoon]\nbrake = yes\n')
+    d.wait_target(want['target_kb'])
+    time.sleep(10 * TICK)
+    eq(d.count(r'^brake: no unified cgroup hierarchy', level='warning'), 1,
+       'why the brake cannot run, said')
+    check(d.alive(), 'the daemon ran on')
+    check(not os.path.exists(tree.path(f'{RUNSTATE}/brake')),
+          'a brake record without a brake')
+    eq(d.stop(), 0, 'exit status on SIGTERM')
+    eq(tree.target_kb, XS_TARGET_KB, 'start target restored')
+
+
+def test_restore_with_bad_brake_record(xs, base):
+    """--restore after a crash: a record of the brake it cannot read is an
+    error naming the file and line, kept for the operator, and the start
+    target is restored all the same."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    d.signal(signal.SIGKILL)
+    d.wait()
+    tree.write(f'{RUNSTATE}/brake', 'system.slice infinity\nuser.slice lots\n')
+    rc, out, err = run_once(xs, tree, base, '--restore')
+    eq(rc, 1, f'--restore exit status with a bad brake record ({err})')
+    where = f'{tree.root}/{RUNSTATE}/brake:2: not a saved limit'
+    check(any(where in l for l in err), f'no error naming {where}: {err}')
+    eq(tree.target_kb, XS_TARGET_KB, 'start target restored all the same')
+    check(os.path.exists(tree.path(f'{RUNSTATE}/brake')), 'bad record removed')
+
+
+class MockSystemdBus:
+    """A private dbus-daemon with MOCK systemd (tests/integration/
+    mock-systemd1.c) on it: answers the brake's calls and logs them."""
+
+    def __init__(self, base, *initial):
+        check(shutil.which('dbus-daemon'),
+              'dbus-daemon is needed for the MOCK bus (Debian: dbus-daemon)')
+        self.log_path = os.path.join(base, 'mock-systemd1.log')
+        open(self.log_path, 'w').close()
+        self.bus = subprocess.Popen(
+            ['dbus-daemon', '--session', '--nofork', '--print-address=1',
+             f'--address=unix:path={base}/bus'],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.address = self.bus.stdout.readline().decode().strip()
+        self.mock = subprocess.Popen(
+            [os.environ['MOCK_SYSTEMD1'], self.address, self.log_path, *initial],
+            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        eq(self.mock.stdout.readline().decode().strip(), 'ready', 'MOCK systemd1')
+
+    def calls(self):
+        with open(self.log_path) as f:
+            return f.read().splitlines()
+
+    def close(self):
+        for p in (self.mock, self.bus):
+            p.kill()
+            p.wait()
+
+
+def brake_tree(tree):
+    """cgroup2 with the daemon in selfballoon.slice and two slices to brake;
+    returns {slice: the limit the brake must set with brake_margin_mb = 0}."""
+    cg = 'sys/fs/cgroup'
+    usage = {'system.slice': 300 << 20, 'user.slice': 900 << 20,
+             'selfballoon.slice': 4 << 20}
+    os.makedirs(tree.path('proc/self'), exist_ok=True)
+    tree.write('proc/self/cgroup', '0::/selfballoon.slice/selfballoond.service\n')
+    os.makedirs(tree.path(cg), exist_ok=True)
+    tree.write(f'{cg}/cgroup.controllers', 'cpu io memory pids\n')
+    for name, b in usage.items():
+        os.makedirs(tree.path(f'{cg}/{name}'), exist_ok=True)
+        tree.write(f'{cg}/{name}/memory.current', f'{b}\n')
+        tree.write(f'{cg}/{name}/memory.events',
+                   'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n')
+    room = (tree.meminfo('MemFree') - totalreserve_kb(
+        tree.read('proc/zoneinfo'))) * 1024
+    check(room > 0, 'the fixture has no free memory above its reserve')
+    return {n: usage[n] + room for n in ('system.slice', 'user.slice')}
+
+
+def test_brake_MOCK_systemd_bus(xs, base):
+    """The brake's bus half against MOCK systemd: limits at usage + free -
+    reserve, an administrator's own MemoryHigh= kept as the ceiling and put
+    back (not infinity) on SIGTERM, and after SIGKILL by --restore."""
+    guest5(xs)
+    tree = Tree(base)
+    want = brake_tree(tree)
+    admin = 1 << 30  # user.slice's own MemoryHigh=, below its brake limit
+    check(want['user.slice'] > admin, 'the admin limit must be the lower one')
+    bus = MockSystemdBus(base, f'user.slice={admin}')
+    env = {'DBUS_SYSTEM_BUS_ADDRESS': bus.address}
+    conf = '[selfballoon]\nbrake = yes\nbrake_margin_mb = 0\n'
+    try:
+        d = Daemon(xs, tree, base, config=conf, env=env)
+        d.wait_log(r'^brake on: MemoryHigh= on system\.slice, user\.slice ')
+        wait_until(lambda: len(bus.calls()) >= 2, 5, f'limits set: {bus.calls()}')
+        eq(sorted(bus.calls()[:2]),
+           [f'system.slice runtime=1 MemoryHigh={want["system.slice"]}',
+            f'user.slice runtime=1 MemoryHigh={admin}'], 'the limits set')
+        eq(tree.read(f'{RUNSTATE}/brake'),
+           f'system.slice infinity\nuser.slice {admin}\n', 'the saved limits')
+        time.sleep(5 * TICK)
+        eq(len(bus.calls()), 2, f'limits set again without a change: {bus.calls()}')
+        # a slice that grows by less than a step keeps its limit; by more, a new one
+        tree.write('sys/fs/cgroup/system.slice/memory.current', f'{(300 << 20) + (8 << 20)}\n')
+        wait_until(lambda: len(bus.calls()) >= 3, 5, f'a new limit: {bus.calls()}')
+        eq(bus.calls()[2],
+           f'system.slice runtime=1 MemoryHigh={want["system.slice"] + (8 << 20)}',
+           'the limit follows the usage')
+        eq(d.stop(), 0, 'exit status on SIGTERM')
+        eq(sorted(bus.calls()[3:]),
+           ['system.slice runtime=1 MemoryHigh=18446744073709551615',
+            f'user.slice runtime=1 MemoryHigh={admin}'], 'limits put back on SIGTERM')
+        check(not os.path.exists(tree.path(f'{RUNSTATE}/brake')), 'record left after SIGTERM')
+
+        # SIGKILL: the limits stay until --restore (the unit's ExecStopPost=)
+        n = len(bus.calls())
+        d = Daemon(xs, tree, base, config=conf, env=env)
+        wait_until(lambda: len(bus.calls()) >= n + 2, 5, f'limits set: {bus.calls()}')
+        d.signal(signal.SIGKILL)
+        d.wait()
+        eq(tree.read(f'{RUNSTATE}/brake'),
+           f'system.slice infinity\nuser.slice {admin}\n',
+           'the administrator\'s limits, not the brake\'s, saved by the second daemon')
+        # a restart without --restore in between (a daemon started by hand):
+        # systemd now says the brake's limits; the record's are the ones kept
+        n = len(bus.calls())
+        d = Daemon(xs, tree, base, config=conf, env=env)
+        wait_until(lambda: len(bus.calls()) >= n + 2, 5, f'limits set: {bus.calls()}')
+        d.signal(signal.SIGKILL)
+        d.wait()
+        eq(tree.read(f'{RUNSTATE}/brake'),
+           f'system.slice infinity\nuser.slice {admin}\n',
+           'the saved limits after a restart over a killed daemon\'s')
+        n = len(bus.calls())
+        rc, out, err = run_once(xs, tree, base, '--restore', env=env)
+        eq(rc, 0, f'--restore exit status ({err})')
+        eq(sorted(bus.calls()[n:]),
+           ['system.slice runtime=1 MemoryHigh=18446744073709551615',
+            f'user.slice runtime=1 MemoryHigh={admin}'], 'limits put back by --restore')
+        check(not os.path.exists(tree.path(f'{RUNSTATE}/brake')), 'record left after --restore')
+    finally:
+        bus.close()
+
 
 def main():
     global DAEMON

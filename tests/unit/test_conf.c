@@ -25,12 +25,14 @@
 #define ACC_INTERVAL "an integer from 1 to 3600 (seconds)"
 #define ACC_COUNT "an integer from 1 to 1000000"
 #define ACC_MB "an integer from 0 to 16777215 (MB; 0 = the seed's piecewise floor)"
+#define ACC_MB_PLAIN "an integer from 0 to 16777215 (MB)"
 #define ACC_RESERVE "an integer from 0 to 16777215 (MB), or N% of MemTotal with N from 0 to 100"
 #define ACC_PATH "an absolute path of at most 255 bytes, without spaces or control characters"
 #define ACC_LINE "[section], key = value, or a comment line starting with ';' or '#'"
 #define ACC_SECTIONS "[selfballoon], [frontswap]"
 #define KEYS_SB "enabled, interval, down_hysteresis, up_hysteresis, min_usable_mb, reserved_mb, " \
-                "policy, backend, watch, watch_rate_mb_s, watch_min_ms, watch_low_mb"
+                "policy, backend, watch, watch_rate_mb_s, watch_min_ms, watch_low_mb, brake, " \
+                "brake_margin_mb"
 #define KEYS_FS "selfshrink, hysteresis, inertia, helper_dir"
 #define HASH " ('#' does not start a comment here, only ' ;' does)"
 
@@ -243,6 +245,8 @@ static void test_reject(void **unused)
                 { T(SB "policy = seeds\n"), NAME ":2: policy = 'seeds': unknown policy; accepted: seed or adaptive" },
                 { T(SB "policy = Seed\n"), NAME ":2: policy = 'Seed': unknown policy; accepted: seed or adaptive" },
                 { T(SB "backend = xen\n"), NAME ":2: backend = 'xen': unknown backend; accepted: auto, xenstore or sysfs" },
+                { T(SB "brake = maybe\n"), NAME ":2: brake = 'maybe': not a boolean; accepted: " ACC_BOOL },
+                { T(SB "brake_margin_mb = 16777216\n"), NAME ":2: brake_margin_mb = '16777216': out of range; accepted: " ACC_MB_PLAIN },
                 { T(FS "selfshrink = -1\n"), NAME ":2: selfshrink = '-1': not a boolean; accepted: " ACC_BOOL },
                 { T(FS "hysteresis = 0\n"), NAME ":2: hysteresis = '0': out of range; accepted: " ACC_COUNT },
                 { T(FS "hysteresis = 1000001\n"), NAME ":2: hysteresis = '1000001': out of range; accepted: " ACC_COUNT },
@@ -479,6 +483,8 @@ static void test_print(void **unused)
         c.settings.watch_rate_mb_s = SB_WATCH_RATE_MAX;
         c.settings.watch_min_ms = SB_WATCH_MIN_MS_MIN;
         c.settings.watch_low_mb = 0;
+        c.settings.brake = true;
+        c.settings.brake_margin_mb = SB_MB_MAX;
         snprintf(c.helper_dir, sizeof(c.helper_dir), "/run/x:y=z;w#v");
         check_round_trip(&c);
         c.settings.reserve = (struct sb_reserve){ .percent = true, .value = 0 };
