@@ -81,13 +81,13 @@ e2e_mark() { e2e_dom0 mark "$*" >/dev/null; }
 e2e_wait_until() { # secs description cmd...
 	_secs=$1 _desc=$2
 	shift 2
-	_t=0
+	_wu_n=0
 	while ! "$@"; do
-		_t=$((_t + 1))
-		[ $_t -ge "$_secs" ] && { e2e_log "gave up after ${_secs}s waiting for: $_desc"; return 1; }
+		_wu_n=$((_wu_n + 1))
+		[ $_wu_n -ge "$_secs" ] && { e2e_log "gave up after ${_secs}s waiting for: $_desc"; return 1; }
 		sleep 1
 	done
-	e2e_log "after ${_t}s: $_desc"
+	e2e_log "after ${_wu_n}s: $_desc"
 }
 
 e2e_daemon_config() {
