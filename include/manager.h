@@ -64,8 +64,10 @@ const char *manager_status(const struct manager *m);
 /* The watch: one look between ticks. Raises the target at once when the
  * policy's arithmetic on fresh readings (or MemAvailable below the level)
  * asks for more; never lowers it. *ret_written_kb: what was written, 0 for
- * nothing. Returns 0 or -errno (readings or the write). */
-int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb);
+ * nothing. brake_held: a slice is held at the brake's limit, a look even
+ * with the watch off that may raise by a step (policy_decide_watch()).
+ * Returns 0 or -errno (readings or the write). */
+int manager_watch(struct manager *m, uint64_t now_usec, bool brake_held, uint64_t *ret_written_kb);
 /* How long until the next look, from the last readings (tick or look), in
  * ms of the manager's clock; 0: the watch is off. */
 uint64_t manager_watch_period_ms(const struct manager *m);

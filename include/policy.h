@@ -73,6 +73,10 @@ struct sb_observation {
         uint64_t page_tables_kb;     /* PageTables */
         bool has_mem_available;      /* fast path: MemAvailable was read */
         uint64_t mem_available_kb;   /* MemAvailable (Linux 3.14+) */
+
+        /* The watch only: a slice is held at the brake's MemoryHigh= (its
+         * memory.events "high" went up since the last look). */
+        bool brake_held;
 };
 
 /* What the policy remembers between ticks (the seed's static variables). */
@@ -131,12 +135,21 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
  * The watch, between ticks, for every policy: the regular decision on fresh
  * readings without up_hysteresis (the seed's goal evaluated more often),
  * and, when MemAvailable is below watch_low_mb, balloon_target_kb plus what
- * is missing of it, whichever is larger, never above static-max. It only
+ * is missing of it, whichever is larger, never above static-max. A slice
+ * held at the brake's limit (obs->brake_held) is a look even with the
+ * watch off, and once the balloon has reached balloon_target_kb it adds
+ * policy_brake_step_mb() to it: the slice is missing an amount nobody
+ * reports, and the brake keeps the guest's free memory where neither
+ * trigger above fires, so without it a held slice would stay held. It only
  * raises: ret->watch_raise says whether target_kb is above
  * balloon_target_kb (else target_kb is balloon_target_kb). *state is read
  * only; the frontswap shrink is the regular tick's. ret->balloon is false
  * when ballooning or the watch is disabled.
  */
+/* What one held look adds: the larger of watch_low_mb and brake_margin_mb,
+ * at least 4 MiB. */
+uint64_t policy_brake_step_mb(const struct sb_settings *s);
+
 int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_state *state,
                         const struct sb_observation *obs, uint64_t page_size,
                         uint64_t balloon_target_kb, struct sb_decision *ret);

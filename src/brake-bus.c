@@ -22,25 +22,45 @@
 #include "util.h"
 
 #define BUS_TIMEOUT_USEC (2ULL * 1000000ULL)
+#define PID1_PRIVATE_SOCKET "/run/systemd/private"
 #define RECORD_MAX 4096
 
+static int open_private(sd_bus **ret)
+{
+        sd_bus *bus = NULL;
+        int r = sd_bus_new(&bus);
+
+        if (r >= 0)
+                r = sd_bus_set_address(bus, "unix:path=" PID1_PRIVATE_SOCKET);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0) {
+                sd_bus_unref(bus);
+                return r;
+        }
+        *ret = bus;
+        return 0;
+}
+
+/*
+ * PID 1's own socket first, as systemctl does for root: dbus-daemon runs
+ * in system.slice, which the brake holds, and a call through it would wait
+ * on the very slice it is meant to release. The system bus when the socket
+ * is absent or an explicit DBUS_SYSTEM_BUS_ADDRESS names one.
+ */
 int brake_bus_open(sd_bus **ret)
 {
         sd_bus *bus = NULL;
-        int r = sd_bus_open_system(&bus);
+        int r = -ENOENT;
 
-        /* without dbus-daemon (a minimal guest), PID 1's own socket */
-        if (r < 0) {
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-                if (r < 0) {
-                        sd_bus_unref(bus);
-                        return r;
-                }
-        }
+        if (!getenv("DBUS_SYSTEM_BUS_ADDRESS") && access(PID1_PRIVATE_SOCKET, F_OK) == 0)
+                r = open_private(&bus);
+        if (r < 0)
+                r = sd_bus_open_system(&bus);
+        if (r < 0 && open_private(&bus) == 0)
+                r = 0;
+        if (r < 0)
+                return r;
         (void)sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
         *ret = bus;
         return 0;

@@ -128,26 +128,29 @@ static void schedule_look(struct daemon *d)
 
 /* One look between ticks; errors are the next tick's to report. No
  * STATUS=: one datagram per regular tick is the e2e tests' tick clock. */
-static int on_look(sd_event_source *s, uint64_t usec, void *userdata)
+static void look(struct daemon *d, bool brake_held)
 {
-        struct daemon *d = userdata;
         uint64_t written, t = now(d);
 
-        if (manager_watch(d->m, t, &written) == 0 && written)
+        if (manager_watch(d->m, t, brake_held, &written) == 0 && written)
                 manager_publish(d->m, t, wall_s());
         sync_watch_source(d);
         brake_update(d->brake);
         schedule_look(d);
+}
+
+static int on_look(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        look(userdata, false);
         return 0;
 }
 
-/* A slice was throttled at its limit: a look at once (the target first),
- * then the limits from what it left. */
+/* A slice was throttled at its limit: a look at once that raises the
+ * target (by a step when nothing else asks: policy_decide_watch()), then
+ * the limits from what it left. */
 static void on_brake(void *userdata)
 {
-        struct daemon *d = userdata;
-
-        (void)on_look(d->look, 0, d);
+        look(userdata, true);
 }
 
 void daemon_status_text(const struct manager *m, int r, const struct tick_result *t, char *buf,

@@ -30,7 +30,7 @@ uint64_t manager_watch_period_ms(const struct manager *m)
  * leaves the tick's state (stall counting, frontswap, the reading-failure
  * streak) alone: the next tick decides as usual.
  */
-int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb)
+int manager_watch(struct manager *m, uint64_t now_usec, bool brake_held, uint64_t *ret_written_kb)
 {
         struct sb_observation o;
         struct sb_decision d;
@@ -40,7 +40,7 @@ int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb
         int r;
 
         *ret_written_kb = 0;
-        if (!m->cfg.settings.enabled || !m->cfg.settings.watch) {
+        if (!m->cfg.settings.enabled || (!m->cfg.settings.watch && !brake_held)) {
                 m->watch_period_ms = 0; /* off since a reload: no more looks */
                 return 0;
         }
@@ -50,6 +50,7 @@ int manager_watch(struct manager *m, uint64_t now_usec, uint64_t *ret_written_kb
                 return r;               /* the next tick reports it */
         }
         manager_note_watch_period(m, &o);
+        o.brake_held = brake_held;
         r = policy_decide_watch(&m->cfg.settings, &m->policy, &o, m->opt.page_size,
                                 balloon_target_kb, &d);
         if (r < 0 || !d.balloon || !d.watch_raise)

@@ -287,7 +287,7 @@ int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_stat
         first = state->started ? state->first_totalram_pages
                                : kb_to_pages(obs->mem_total_kb, shift);
         d.reserved_mb = policy_reserved_mb(&s->reserve, first, shift);
-        if (!s->enabled || !s->watch) {
+        if (!s->enabled || (!s->watch && !obs->brake_held)) {
                 *ret = d;
                 return 0;
         }
@@ -306,6 +306,13 @@ int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_stat
                 if (t > d.target_pages)
                         d.target_pages = t;
         }
+        /* held at the brake's limit: a step more, once the last one landed */
+        if (obs->brake_held && add_sat(obs->balloon_current_kb, 1024) >= balloon_target_kb) {
+                t = add_sat(kb_to_pages(balloon_target_kb, shift),
+                            mb_to_pages(policy_brake_step_mb(s), shift));
+                if (t > d.target_pages)
+                        d.target_pages = t;
+        }
         if (d.target_pages > kb_to_pages(obs->max_kb, shift))
                 d.target_pages = kb_to_pages(obs->max_kb, shift);
         d.target_kb = pages_to_kb(d.target_pages, shift);
@@ -315,6 +322,13 @@ int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_stat
                 d.target_kb = balloon_target_kb;
         *ret = d;
         return 0;
+}
+
+uint64_t policy_brake_step_mb(const struct sb_settings *s)
+{
+        uint64_t mb = s->watch_low_mb > s->brake_margin_mb ? s->watch_low_mb : s->brake_margin_mb;
+
+        return mb > 4 ? mb : 4;
 }
 
 uint64_t policy_watch_period_ms(const struct sb_settings *s, const struct sb_observation *obs)

@@ -184,21 +184,21 @@ static void test_watch_raises_only(void **state)
         assert_true(manager_watch_period_ms(w->m) >= 100);
         assert_true(manager_watch_period_ms(w->m) <= 5000);
         /* nothing to raise */
-        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, false, &written), 0);
         assert_int_equal(written, 0);
         /* less demand between ticks: still nothing lowered */
         set_meminfo(w, "Committed_AS", 100);
-        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, false, &written), 0);
         assert_int_equal(written, 0);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
         /* little available: up by what is missing of the level */
         set_meminfo(w, "MemAvailable", 3000);
-        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, false, &written), 0);
         assert_int_equal(written, 473756 + 13384);
         assert_int_equal(manager_watch_period_ms(w->m), 100);
         /* a 490 MB malloc: up to static-max (524288) at once */
         set_meminfo(w, "Committed_AS", 500000);
-        assert_int_equal(manager_watch(w->m, w->now + 2 * SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + 2 * SEC, false, &written), 0);
         assert_int_equal(written, 524288);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 524288);
         /* the regular tick decides as usual afterwards */
@@ -218,7 +218,7 @@ static void test_watch_stops_when_blind(void **state)
         assert_int_equal(tick(w, NULL), 0);
         assert_true(manager_watch_period_ms(w->m) > 0);
         assert_int_equal(renameat(w->root_fd, "proc/meminfo", w->root_fd, "proc/away"), 0);
-        assert_true(manager_watch(w->m, w->now + SEC, &written) < 0);
+        assert_true(manager_watch(w->m, w->now + SEC, false, &written) < 0);
         assert_int_equal(manager_watch_period_ms(w->m), 0);
         assert_true(tick(w, NULL) < 0);
         assert_int_equal(manager_watch_period_ms(w->m), 0);
@@ -239,7 +239,7 @@ static void test_watch_off(void **state)
         assert_int_equal(manager_watch_period_ms(w->m), 0);
         set_meminfo(w, "Committed_AS", 500000);
         set_meminfo(w, "MemAvailable", 3000);
-        assert_int_equal(manager_watch(w->m, w->now + SEC, &written), 0);
+        assert_int_equal(manager_watch(w->m, w->now + SEC, false, &written), 0);
         assert_int_equal(written, 0);
         assert_int_equal(get_u64(w, BALLOON "/target_kb"), 473756);
 }

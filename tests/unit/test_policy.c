@@ -757,6 +757,82 @@ static void test_watch(void **unused)
         assert_int_equal(d.goal_kb, 191072 + 12000 + 9700 + SB_ADAPTIVE_RESERVE_MB * 1024);
 }
 
+/* A slice held at the brake's limit: with plenty of MemAvailable and the
+ * goal met, neither trigger fires; the held look adds a step (the larger of
+ * watch_low_mb and brake_margin_mb, at least 4 MiB) once the balloon reached
+ * its target, even with the watch off. Same readings as test_watch. */
+static void test_watch_brake_held(void **unused)
+{
+        struct sb_settings s;
+        struct sb_policy_state st;
+        struct sb_decision d, dt;
+        uint64_t bt;
+        struct sb_observation o = {
+                .mem_total_kb = 140000, .committed_as_kb = 60000, .totalreserve_kb = 9700,
+                .max_kb = 1048576, .has_mem_available = true, .mem_available_kb = 90000,
+        };
+
+        policy_settings_default(&s);
+        policy_state_init(&st);
+        o.balloon_current_kb = 204000;
+        assert_int_equal(policy_decide(&s, &st, &o, 4096, &dt), 0);
+        bt = dt.target_kb;
+        /* the balloon got there: MemTotal with it, the offset unchanged */
+        o.balloon_current_kb = bt;
+        o.mem_total_kb += bt - 204000;
+
+        /* not held: nothing to raise */
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.watch_raise);
+        /* held: a step of 16 MB (watch_low_mb = brake_margin_mb = 16) */
+        o.brake_held = true;
+        assert_int_equal(policy_brake_step_mb(&s), 16);
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_true(d.watch_raise);
+        assert_int_equal(d.target_kb, bt + 16384);
+        /* the larger of the two keys */
+        s.brake_margin_mb = 40;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_int_equal(d.target_kb, bt + 40960);
+        /* both 0: 4 MiB still */
+        s.brake_margin_mb = 0;
+        s.watch_low_mb = 0;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_int_equal(d.target_kb, bt + 4096);
+        s.brake_margin_mb = SB_BRAKE_MARGIN_MB_DEFAULT;
+        s.watch_low_mb = SB_WATCH_LOW_MB_DEFAULT;
+        /* the last step has not landed (the balloon 2 MB short): no more */
+        o.balloon_current_kb = bt - 2048;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.watch_raise);
+        /* within a MiB counts as landed */
+        o.balloon_current_kb = bt - 1024;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_true(d.watch_raise);
+        o.balloon_current_kb = bt;
+        /* the watch off: a held slice is still a look */
+        s.watch = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_true(d.watch_raise);
+        assert_int_equal(d.target_kb, bt + 16384);
+        o.brake_held = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.balloon);
+        s.watch = true;
+        /* never above static-max */
+        o.brake_held = true;
+        o.balloon_current_kb = 1048576 - 4096;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 1048576 - 4096, &d), 0);
+        assert_int_equal(d.target_kb, 1048576);
+        o.balloon_current_kb = 1048576;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, 1048576, &d), 0);
+        assert_false(d.watch_raise);
+        /* ballooning disabled: nothing */
+        s.enabled = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, 4096, bt, &d), 0);
+        assert_false(d.balloon);
+}
+
 /* The period between looks: the headroom above the level at the rate. */
 static void test_watch_period(void **unused)
 {
@@ -795,6 +871,7 @@ int main(void)
                 cmocka_unit_test(test_validate),
                 cmocka_unit_test(test_random_against_reference),
                 cmocka_unit_test(test_watch),
+                cmocka_unit_test(test_watch_brake_held),
                 cmocka_unit_test(test_watch_period),
         };
 
