@@ -61,12 +61,14 @@ ls -l "$build"/deb/*.deb
 
 if [ "${E2E:-1}" != 0 ]; then
         echo "== end to end in real Xen guests (Xen 4.17 under QEMU/TCG)"
-        # the scenarios proven stable in CI, named (a new one joins once it is)
+        # the scenarios proven stable in CI, named (a new one joins once it is);
+        # NAME@pvh: the same scenario in a PVH domU (tests/e2e/README.md)
         # the systemd guest installs the package built above (apt-get, from a
         # local repository of $build/deb and the libraries it depends on);
         # dom0 installs selfballoon-dom0 from there too
         tests/e2e/testbed.sh --cache "$build/e2e-cache" --debs "$build/deb" \
                 "$build/src/selfballoond" \
                 idle-balloon-down demand-growth xenstore-grant growth-cap sigterm-restore \
-                systemd-service frontswap-510 sudden-demand-ci
+                systemd-service frontswap-510 sudden-demand-ci \
+                idle-balloon-down@pvh demand-growth@pvh xenstore-grant@pvh sigterm-restore@pvh
 fi

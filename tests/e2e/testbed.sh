@@ -6,7 +6,8 @@
 #   testbed.sh [options] DAEMON SCENARIO...
 #     DAEMON    path to a built selfballoond, or the word "standin" for the
 #               shell stand-in (tests/e2e/guest/standin-selfballoond.sh)
-#     SCENARIO  a directory name under tests/e2e/scenarios/, or "all"
+#     SCENARIO  a directory name under tests/e2e/scenarios/, or "all";
+#               NAME@pvh (or NAME@pv) runs it in a domU of that type
 #   options:
 #     --cache DIR     ingredient/image cache (default $E2E_CACHE or build/e2e-cache)
 #     --out DIR       results (default $E2E_OUT or CACHE/../e2e-out/<timestamp>)
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--timeout) HARD_TIMEOUT=$2; shift 2 ;;
 	--timeout=*) HARD_TIMEOUT=${1#*=}; shift ;;
 	--prepare) PREPARE_ONLY=1; shift ;;
-	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	--) shift; ARGS+=("$@"); break ;;
 	-*) echo "testbed: unknown option $1" >&2; exit 2 ;;
 	*) ARGS+=("$1"); shift ;;
@@ -107,7 +108,11 @@ if [ "${SCENARIOS[*]}" = all ]; then
 	done
 fi
 for s in "${SCENARIOS[@]}"; do
-	[ -f "$E2E_DIR/scenarios/$s/guest.sh" ] || die "no scenario $s (want tests/e2e/scenarios/$s/guest.sh)"
+	[ -f "$(scenario_dir "$s")/guest.sh" ] || die "no scenario ${s%@*} (want tests/e2e/scenarios/${s%@*}/guest.sh)"
+	case "$(scenario_type "$s")" in
+	pv | pvh) ;;
+	*) die "$s: TYPE must be pv or pvh, not $(scenario_type "$s")" ;;
+	esac
 done
 
 if [ -z "$OUT" ]; then

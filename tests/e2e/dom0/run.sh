@@ -1,7 +1,9 @@
 #!/bin/sh
 # dom0 side of the testbed: for each scenario in /e2e/scenarios.list
-# ("name guest memory maxmem timeout"), create a fresh PV domU, record a
-# timeline, serve the guest's requests, collect its verdict.
+# ("name guest memory maxmem timeout kernel swap-MiB type kernel-args..."),
+# create a fresh domU (PV or PVH), record a timeline, serve the guest's
+# requests, collect its verdict. A name NAME@TYPE is scenario NAME in a domU
+# of that type, its results in /results/NAME@TYPE.
 #
 # Guest -> dom0 channel (no network): the guest writes a request to its own,
 # guest-writable xenstore node data/e2e/req/<n> ("<cmd> <args>"); the broker
@@ -100,23 +102,28 @@ broker() {
 }
 
 # ---------------------------------------------------------------- one scenario
-run_scenario() { # name guest memory maxmem timeout [kernel swap-MiB kernel-args...]
-	S=$1 GUEST=$2 MEMORY=$3 MAXMEM=$4 TIMEOUT=$5 KERNEL=${6:-default} SWAP_MB=${7:-0}
-	if [ $# -ge 7 ]; then shift 7; else shift $#; fi
+run_scenario() { # name guest memory maxmem timeout [kernel swap-MiB type kernel-args...]
+	S=$1 GUEST=$2 MEMORY=$3 MAXMEM=$4 TIMEOUT=$5 KERNEL=${6:-default} SWAP_MB=${7:-0} TYPE=${8:-pv}
+	if [ $# -ge 8 ]; then shift 8; else shift $#; fi
 	KARGS=$*
+	BASE=${S%@*} # the scenario's directory
 	kernel=/e2e/domU/vmlinuz
 	[ "$KERNEL" = default ] || kernel=/e2e/domU/vmlinuz-$KERNEL
 	R=/results/$S
 	mkdir -p "$R"
 	: >"$R/events.csv"
-	NAME=e2e-$S
-	cfg=/tmp/$S.cfg
+	# (no "@" in a domain name: it names the console log and the xl config)
+	NAME=e2e-$BASE
+	[ "$S" = "$BASE" ] || NAME=$NAME-$TYPE
+	cfg=/tmp/$NAME.cfg
+	# type = "pvh": direct kernel boot through the kernel's PVH entry point,
+	# no firmware, no device model; the console is hvc0 as in PV.
 	cat >"$cfg" <<EOF
 name = "$NAME"
-type = "pv"
+type = "$TYPE"
 kernel = "$kernel"
 ramdisk = "/e2e/domU/initrd.cpio"
-extra = "console=hvc0 e2e_scenario=$S e2e_guest=$GUEST${KARGS:+ $KARGS}"
+extra = "console=hvc0 e2e_scenario=$BASE e2e_guest=$GUEST e2e_type=$TYPE${KARGS:+ $KARGS}"
 memory = $MEMORY
 maxmem = $MAXMEM
 vcpus = 1
@@ -140,10 +147,10 @@ EOF
 	DOMID= DP=
 	# Scenario hooks (optional): dom0_start, dom0_check, e2e_cmd_<name>.
 	unset -f dom0_start dom0_check 2>/dev/null
-	[ -f "/e2e/scenarios/$S/dom0.sh" ] && . "/e2e/scenarios/$S/dom0.sh"
+	[ -f "/e2e/scenarios/$BASE/dom0.sh" ] && . "/e2e/scenarios/$BASE/dom0.sh"
 
 	T0=$(now_cs)
-	say "xl create ($GUEST guest, memory=$MEMORY maxmem=$MAXMEM, timeout ${TIMEOUT}s)"
+	say "xl create ($TYPE $GUEST guest, memory=$MEMORY maxmem=$MAXMEM, timeout ${TIMEOUT}s)"
 	if ! xl create "$cfg" >"$R/xl-create.log" 2>&1; then
 		echo "FAIL xl create failed: $(tail -n 1 "$R/xl-create.log")" >"$R/verdict"
 		say "xl create failed"; cat "$R/xl-create.log"
@@ -210,7 +217,7 @@ for deb in /e2e/debs/selfballoon-dom0_*.deb; do
 	fi
 done
 echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}; swap disk: ${SWAPDISK:-none}"
-while read -r s g m mm to k sw args; do
+while read -r s g m mm to k sw ty args; do
 	# shellcheck disable=SC2086
-	run_scenario "$s" "$g" "$m" "$mm" "$to" "${k:-default}" "${sw:-0}" $args </dev/null
+	run_scenario "$s" "$g" "$m" "$mm" "$to" "${k:-default}" "${sw:-0}" "${ty:-pv}" $args </dev/null
 done </e2e/scenarios.list

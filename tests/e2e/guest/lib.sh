@@ -18,7 +18,9 @@
 #   e2e_export FILE [NAME]       copy a guest file to the host's results (guest-NAME)
 #   e2e_assert_no_oom            fail on 'Out of memory'/'oom-kill' in the kernel log
 #
-# Variables: E2E_SCENARIO, E2E_GUEST (busybox|systemd), E2E_DAEMON_KIND (real|standin),
+# Variables: E2E_SCENARIO, E2E_GUEST (busybox|systemd), E2E_TYPE (pv|pvh: what the
+# xl config asked for; /sys/hypervisor/guest_type says what the kernel sees),
+# E2E_DAEMON_KIND (real|standin),
 # SELFBALLOOND (the daemon's path), E2E_CONF, E2E_DAEMON_LOG, E2E_TMP.
 
 E2E_TMP=/run/e2e
@@ -31,15 +33,16 @@ for a in $(cat /proc/cmdline); do
 	case "$a" in
 	e2e_scenario=*) E2E_SCENARIO=${a#e2e_scenario=} ;;
 	e2e_guest=*) E2E_GUEST=${a#e2e_guest=} ;;
+	e2e_type=*) E2E_TYPE=${a#e2e_type=} ;;
 	esac
 done
-: "${E2E_GUEST:=busybox}"
+: "${E2E_GUEST:=busybox}" "${E2E_TYPE:=pv}"
 if [ -z "${SELFBALLOOND:-}" ]; then
 	for p in /usr/sbin/selfballoond /usr/local/sbin/selfballoond /e2e/bin/selfballoond; do
 		[ -x "$p" ] && { SELFBALLOOND=$p; break; }
 	done
 fi
-export E2E_SCENARIO E2E_GUEST E2E_DAEMON_KIND SELFBALLOOND E2E_CONF E2E_DAEMON_LOG
+export E2E_SCENARIO E2E_GUEST E2E_TYPE E2E_DAEMON_KIND SELFBALLOOND E2E_CONF E2E_DAEMON_LOG
 
 e2e_uptime() { cut -d' ' -f1 /proc/uptime; }
 e2e_log() { echo "e2e: [$E2E_SCENARIO $(e2e_uptime)] $*" >/dev/console; }

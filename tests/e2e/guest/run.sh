@@ -25,8 +25,8 @@ if [ "$E2E_GUEST" = systemd ]; then
 	e2e_log "systemd boot finished: $state; $(systemd-analyze 2>/dev/null | head -n 1)"
 	[ "$state" = running ] || systemctl --failed --no-pager >/dev/console 2>&1
 fi
-e2e_log "scenario starts (guest $E2E_GUEST, daemon $E2E_DAEMON_KIND $SELFBALLOOND, kernel $(uname -r))"
-e2e_log "MemTotal $(e2e_meminfo MemTotal) kB, Committed_AS $(e2e_meminfo Committed_AS) kB, balloon target $(e2e_target_kb) kB, current $(e2e_current_kb) kB, static-max $(xenstore-read memory/static-max) kB"
+e2e_log "scenario starts (guest $E2E_GUEST, $(cat /sys/hypervisor/guest_type 2>/dev/null || echo "$E2E_TYPE?") domU, daemon $E2E_DAEMON_KIND $SELFBALLOOND, kernel $(uname -r))"
+e2e_log "MemTotal $(e2e_meminfo MemTotal) kB, Committed_AS $(e2e_meminfo Committed_AS) kB, balloon target $(e2e_target_kb) kB, current $(e2e_current_kb) kB, memory/target $(xenstore-read memory/target) kB, static-max $(xenstore-read memory/static-max) kB"
 e2e_mark "scenario start"
 
 (cd "/e2e/scenarios/$E2E_SCENARIO" && . ./guest.sh)

@@ -23,14 +23,25 @@ GUEST_REPO_PKGS="libxenstore4 libxentoolcore1 libinih1"
 elapsed() { awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 
 # Scenario settings: scenario.conf is plain shell (GUEST=, MEMORY=, MAXMEM=, TIMEOUT=).
+# A scenario argument is NAME or NAME@TYPE (TYPE pv|pvh: the same scenario in
+# another kind of domU, without a copy of its directory; results go to
+# OUT/NAME@TYPE). scenario_var and the other helpers take either form.
 scenario_var() { # scenario var default
 	local v
-	v=$(GUEST= MEMORY= MAXMEM= TIMEOUT= bash -c '. "$1" >/dev/null 2>&1; eval "printf %s \"\${$2}\""' _ \
-		"$E2E_DIR/scenarios/$1/scenario.conf" "$2" 2>/dev/null || true)
+	v=$(GUEST= MEMORY= MAXMEM= TIMEOUT= TYPE= bash -c '. "$1" >/dev/null 2>&1; eval "printf %s \"\${$2}\""' _ \
+		"$E2E_DIR/scenarios/${1%@*}/scenario.conf" "$2" 2>/dev/null || true)
 	printf '%s' "${v:-$3}"
 }
+scenario_dir() { echo "$E2E_DIR/scenarios/${1%@*}"; }
 scenario_guest() {
 	if [ -n "$FORCE_GUEST" ]; then echo "$FORCE_GUEST"; else scenario_var "$1" GUEST busybox; fi
+}
+# The domU's type: NAME@TYPE, else scenario.conf's TYPE, else pv.
+scenario_type() {
+	case "$1" in
+	*@*) echo "${1##*@}" ;;
+	*) scenario_var "$1" TYPE pv ;;
+	esac
 }
 
 apt_candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/{print $2; exit}'; }
@@ -250,8 +261,9 @@ build_run_overlay() { # daemon scenarios...
 	cp "$E2E_DIR/guest/e2e-scenario.service" "$E2E_DIR/guest/systemd-masks" "$g/e2e/"
 	mkdir -p "$g/e2e/scenarios"
 	for s in "$@"; do
-		cp -rL "$E2E_DIR/scenarios/$s" "$g/e2e/scenarios/"
-		write_host_env "$s" >"$g/e2e/scenarios/$s/host-env.sh"
+		[ -d "$g/e2e/scenarios/${s%@*}" ] && continue # NAME and NAME@pvh share one copy
+		cp -rL "$(scenario_dir "$s")" "$g/e2e/scenarios/"
+		write_host_env "$s" >"$g/e2e/scenarios/${s%@*}/host-env.sh"
 	done
 	if [ -n "$OVERLAY" ]; then
 		[ -d "$OVERLAY" ] || die "overlay $OVERLAY is not a directory"
@@ -299,12 +311,13 @@ build_run_overlay() { # daemon scenarios...
 	mkdir -p "$d/e2e/scenarios"
 	: >"$d/e2e/scenarios.list"
 	for s in "$@"; do
-		cp -rL "$E2E_DIR/scenarios/$s" "$d/e2e/scenarios/"
+		[ -d "$d/e2e/scenarios/${s%@*}" ] || cp -rL "$(scenario_dir "$s")" "$d/e2e/scenarios/"
 		printf '%s %s %s %s %s' "$s" "$(scenario_guest "$s")" "$(scenario_var "$s" MEMORY 512)" \
 			"$(scenario_var "$s" MAXMEM 768)" "$(scenario_var "$s" TIMEOUT 120)" >>"$d/e2e/scenarios.list"
-		# more columns: kernel (default|5.10), swap disk MiB (0: none), extra kernel arguments
-		printf ' %s %s %s\n' "$(scenario_var "$s" KERNEL default)" "$(scenario_var "$s" SWAP_MB 0)" \
-			"$(scenario_var "$s" KERNEL_ARGS "")" >>"$d/e2e/scenarios.list"
+		# more columns: kernel (default|5.10), swap disk MiB (0: none), domU type
+		# (pv|pvh), extra kernel arguments
+		printf ' %s %s %s %s\n' "$(scenario_var "$s" KERNEL default)" "$(scenario_var "$s" SWAP_MB 0)" \
+			"$(scenario_type "$s")" "$(scenario_var "$s" KERNEL_ARGS "")" >>"$d/e2e/scenarios.list"
 	done
 	chmod +x "$d/init" "$d/e2e/run.sh" "$d/e2e/block-e2e"
 	mkdir -p "$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/results"
@@ -337,10 +350,17 @@ run_qemu() {
 		drives+=(-drive "file=$WORK/swap.img,if=none,id=swap,format=raw"
 			-device "virtio-blk-pci,drive=swap,serial=e2eswap")
 	fi
-	log "qemu: hard timeout ${limit}s; serial log $OUT/serial.log"
+	# PVH domUs need Xen's HVM support: TCG's AMD SVM with nested paging
+	# (HAP); Xen then logs "HVM: SVM enabled". Plain qemu64 has neither.
+	# (-cpu EPYC also has both but crashes the PV dom0; +svm without +npt
+	# gives no HAP.) Always, not only for PVH scenarios: CI boots PV and PVH
+	# domUs in one Xen, so a PV-only run tests the same machine; PV boot
+	# and scenario times did not change. E2E_QEMU_CPU overrides.
+	local cpu=${E2E_QEMU_CPU:-qemu64,+svm,+npt}
+	log "qemu: -cpu $cpu, hard timeout ${limit}s; serial log $OUT/serial.log"
 	set +e
 	timeout --kill-after=10 "$limit" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu qemu64 -smp 2 -m 3072 -no-reboot \
+		-accel tcg,thread=multi -cpu "$cpu" -smp 2 -m 3072 -no-reboot \
 		-kernel "$CACHE/xen" \
 		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=1 loglvl=all guest_loglvl=all" \
 		-initrd "$CACHE/vmlinuz console=hvc0 earlyprintk=xen loglevel=5,$WORK/dom0.cpio" \
@@ -376,8 +396,9 @@ collect_results() {
 				out {sub(/\r$/,""); print > out}' "$OUT/$s/console.log"
 		fi
 		[ -f "$OUT/$s/timeline.csv" ] && plot_timeline "$OUT/$s"
-		if [ -x "$E2E_DIR/scenarios/$s/check.sh" ] && [ -f "$OUT/$s/verdict" ] && grep -q '^PASS' "$OUT/$s/verdict"; then
-			if ! (cd "$OUT/$s" && SELFBALLOOND_HOST="$DAEMON" "$E2E_DIR/scenarios/$s/check.sh" "$OUT/$s") >"$OUT/$s/check.log" 2>&1; then
+		if [ -x "$(scenario_dir "$s")/check.sh" ] && [ -f "$OUT/$s/verdict" ] && grep -q '^PASS' "$OUT/$s/verdict"; then
+			if ! (cd "$OUT/$s" && SELFBALLOOND_HOST="$DAEMON" E2E_TYPE=$(scenario_type "$s") \
+				"$(scenario_dir "$s")/check.sh" "$OUT/$s") >"$OUT/$s/check.log" 2>&1; then
 				echo "FAIL host check: $(tail -n 1 "$OUT/$s/check.log")" >"$OUT/$s/verdict"
 			fi
 		fi
