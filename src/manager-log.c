@@ -71,7 +71,7 @@ static void settings_line(const struct sb_config *c, char *buf, size_t len)
 
 void manager_log_start(struct manager *m, uint64_t sysfs_target_kb, uint64_t current_kb)
 {
-        char settings[640], dom[32];
+        char settings[1024], dom[32];
         int domid = toolstack_domid(m->ts);
 
         settings_line(&m->cfg, settings, sizeof(settings));
