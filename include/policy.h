@@ -20,7 +20,8 @@
  * working file cache: it rises by what the guest refaults (the kernel's
  * workingset_refault_file, pages evicted from the page cache and read back
  * soon after) and decays, with a time constant, towards the part of it that
- * Active(file) still shows in use. Updated on regular ticks only, from
+ * Active(file) still shows in use, less the room Inactive(file) shows it
+ * does not need. Updated on regular ticks only, from
  * counter and time deltas; the watch reuses it as it stands.
  */
 #pragma once

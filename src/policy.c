@@ -284,8 +284,8 @@ static uint64_t mul_div_le1(uint64_t a, uint64_t b, uint64_t c)
 
 /*
  * One regular tick of the cache cushion: decay first, towards what
- * Active(file) shows in use, by dt / decay_s of the rest (all of it when
- * dt >= decay_s); then rise by rise_pct % of what was refaulted since the
+ * Active(file) shows in use less what Inactive(file) shows unused, by
+ * dt / decay_s of the rest (all of it when dt >= decay_s); then rise by rise_pct % of what was refaulted since the
  * last tick; then the cap. Without a previous counter (first tick, a reset
  * or wrap, the readings missing last time) nothing rises and no rate is
  * reported; without times, a tick counts as one interval.
@@ -310,7 +310,13 @@ static void cushion_update(const struct sb_settings *s, struct sb_policy_state *
 
         if (st->cache_have_last) { /* decay needs a previous tick to measure dt from */
                 tau_ms = (uint64_t)s->cache_cushion_decay_s * 1000;
-                floor_kb = c < obs->active_file_kb ? c : obs->active_file_kb;
+                /* what it must keep: the active file pages it may be
+                 * holding, less the inactive ones, which fill any room the
+                 * hot set does not need (a cushion larger than needed
+                 * shows as inactive pages) */
+                floor_kb = sub_floor0(c, obs->inactive_file_kb);
+                if (floor_kb > obs->active_file_kb)
+                        floor_kb = obs->active_file_kb;
                 above = c - floor_kb;
                 c -= dt_ms >= tau_ms ? above : mul_div_le1(above, dt_ms, tau_ms);
         }

@@ -70,7 +70,7 @@ ok(rc1 == 0, "(a, b) invariants: targets within [floor, max]; seed-10% holds >= 
    "no look lowers a target; no look with watch = no", "exit %d: %s" % (rc1, err1.strip()))
 ok(out1 == out2 and rc1 == rc2, "reproducible: two runs print the same bytes")
 res = table(out1)
-ok(len(res) == len(traces) * 5, "table: %d rows for %d traces x 5 policies" % (len(res), len(traces)))
+ok(len(res) == len(traces) * 6, "table: %d rows for %d traces x 6 policies" % (len(res), len(traces)))
 
 
 # (c) the seed's arithmetic, restated from the kernel (background.md)

@@ -798,7 +798,7 @@ static struct sb_observation cushion_obs(uint64_t t_s, uint64_t refault_pages,
                 .mem_total_kb = 1000000, .committed_as_kb = 200000, .totalreserve_kb = 9548,
                 .max_kb = 1048576, .balloon_current_kb = 1048576,
                 .has_cache = true, .active_file_kb = active_file_kb,
-                .inactive_file_kb = 50000, .workingset_refault_file = refault_pages,
+                .inactive_file_kb = 0, .workingset_refault_file = refault_pages,
                 .has_time = true, .now_us = t_s * 1000000,
         };
 }
@@ -893,10 +893,29 @@ static void test_cushion_decay(void **unused)
         }
         assert_int_equal(d.cache_cushion_kb, 85400);
 
+        /* Inactive(file) is room the hot set does not need: 30000 kB of it
+         * lower the floor to 85400 - 30000, and the cushion goes a tenth
+         * of the way there in 6 s */
+        o = cushion_obs(2003, 24000, 200000);
+        o.inactive_file_kb = 30000;
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 85400 - 3000);
+        o = cushion_obs(2009, 24000, 200000);
+        o.inactive_file_kb = 1000000; /* more than the cushion: all of it may go */
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 82400 - 8240);
+        o = cushion_obs(2015, 24000, 200000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 74160);
+
         /* a gap longer than the time constant takes all of the rest */
         o = cushion_obs(3000, 24000, 5000);
         d = tick(&s, &st, &o);
         assert_int_equal(d.cache_cushion_kb, 5000);
+        o = cushion_obs(3100, 24000, 5000);
+        o.inactive_file_kb = 2000;
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 3000);
 
         /* gone to nothing in a few time constants once nothing is active;
          * 1 kB steps round down, so it ends at 0 */
