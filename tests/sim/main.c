@@ -116,7 +116,7 @@ static void usage(FILE *f)
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s]\n"
                    "                       [--speed-down MB/s] [--phases N | --phase S]\n"
                    "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
-                   "                       [--down-hysteresis N] [--files HOT%%:COLD%%]\n"
+                   "                       [--down-hysteresis N] [--files HOT%%:COLD%%[:WARM_S]]\n"
                    "                       [--policies a,b,...] TRACE.csv...\n");
 }
 
@@ -239,7 +239,9 @@ int main(int argc, char **argv)
                 case 'T': dump_path = optarg; break;
                 case 'D': down_hysteresis = (unsigned)atoi(optarg); break;
                 case 'F':
-                        if (sscanf(optarg, "%lf:%lf", &o.files.hot_pct, &o.files.cold_pct) != 2 ||
+                        o.files.warm_s = SIM_FILES_WARM_S;
+                        if (sscanf(optarg, "%lf:%lf:%lf", &o.files.hot_pct, &o.files.cold_pct,
+                                   &o.files.warm_s) < 2 || o.files.warm_s < 0 ||
                             o.files.hot_pct < 0 || o.files.cold_pct < 0 ||
                             o.files.hot_pct + o.files.cold_pct > 100) {
                                 usage(stderr);
@@ -247,7 +249,6 @@ int main(int argc, char **argv)
                         }
                         o.files.pass_s = SIM_FILES_PASS_S;
                         o.files.cold_at_frac = SIM_FILES_COLD_AT;
-                        o.files.warm_s = SIM_FILES_WARM_S;
                         break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
