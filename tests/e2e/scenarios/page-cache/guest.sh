@@ -55,9 +55,9 @@ for d in xvdb vdb; do [ -b /dev/$d ] && DISK=$d && break; done
 [ -n "$DISK" ] || e2e_fail "no data disk (xvdb): scenario.conf SWAP_MB must ask for one"
 size_mb() { # q | e | 3e | N
 	case "$1" in
-	q) echo $((START_MEMTOTAL / 4096 / 8 * 8)) ;;
-	e) echo $((START_MEMTOTAL / 8192 / 8 * 8)) ;;
-	3e) echo $((START_MEMTOTAL * 3 / 8192 / 8 * 8)) ;;
+	q) echo $((MAX_KB / 4096 / 8 * 8)) ;;
+	e) echo $((MAX_KB / 8192 / 8 * 8)) ;;
+	3e) echo $((MAX_KB * 3 / 8192 / 8 * 8)) ;;
 	*) echo "$1" ;;
 	esac
 }
