@@ -323,8 +323,11 @@ static void cushion_update(const struct sb_settings *s, struct sb_policy_state *
         if (have_delta) {
                 refault_kb = shl_sat(obs->workingset_refault_file - st->cache_last_refault,
                                      shift - 10);
-                c = add_sat(c, refault_kb / 100 * s->cache_cushion_rise_pct +
-                                       refault_kb % 100 * s->cache_cushion_rise_pct / 100);
+                c = add_sat(c, refault_kb / 100 > UINT64_MAX / s->cache_cushion_rise_pct
+                                       ? UINT64_MAX
+                                       : refault_kb / 100 * s->cache_cushion_rise_pct +
+                                                 refault_kb % 100 * s->cache_cushion_rise_pct /
+                                                         100);
                 d->has_refault_rate = true;
                 d->refault_kb = refault_kb;
                 d->refault_kb_per_min = dt_ms == 0 ? refault_kb

@@ -951,6 +951,30 @@ static void test_cushion_counter_reset(void **unused)
         o = cushion_obs(5, UINT64_MAX - 5, 1000000);
         d = tick(&s, &st, &o);
         assert_int_equal(d.cache_cushion_kb, 20);
+        /* the largest delta a counter can show, at the largest rise: the
+         * cap, not a wrapped product */
+        {
+                struct sb_settings big = s;
+                struct sb_policy_state st2;
+
+                big.cache_cushion_rise_pct = SB_CACHE_RISE_PCT_MAX;
+                policy_state_init(&st2);
+                o = cushion_obs(0, 0, 1000000);
+                (void)tick(&big, &st2, &o);
+                o = cushion_obs(5, UINT64_MAX, 1000000);
+                d = tick(&big, &st2, &o);
+                assert_int_equal(d.cache_cushion_kb, 244 * 1024);
+                assert_int_equal(d.refault_kb, UINT64_MAX);
+                /* 461168601842738800 pages = 100 x ceil(2^64 / 1000) kB: a
+                 * product that wraps would leave 384 kB */
+                policy_state_init(&st2);
+                o = cushion_obs(0, 0, 1000000);
+                (void)tick(&big, &st2, &o);
+                o = cushion_obs(5, 461168601842738800ULL, 1000000);
+                d = tick(&big, &st2, &o);
+                assert_int_equal(d.cache_cushion_kb, 244 * 1024);
+        }
+
         /* the counter went backwards (wrapped, or another boot's numbers):
          * no rate, no rise, the new value is the base */
         o = cushion_obs(10, 3, 1000000);
