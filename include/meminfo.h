@@ -28,6 +28,8 @@ enum meminfo_field {
         MEMINFO_SUNRECLAIM,
         MEMINFO_KERNEL_STACK,
         MEMINFO_PAGE_TABLES,
+        MEMINFO_ACTIVE_FILE,   /* Active(file), Linux 2.6.28+ */
+        MEMINFO_INACTIVE_FILE, /* Inactive(file) */
         _MEMINFO_FIELD_MAX,
 };
 
@@ -48,6 +50,8 @@ struct meminfo {
         uint64_t sunreclaim_kb;
         uint64_t kernel_stack_kb;
         uint64_t page_tables_kb;
+        uint64_t active_file_kb;
+        uint64_t inactive_file_kb;
 };
 
 static inline bool meminfo_has(const struct meminfo *m, enum meminfo_field f)
@@ -97,3 +101,28 @@ int zoneinfo_parse_totalreserve(const char *text, size_t len, uint64_t *ret_page
 /* Reads <root>/proc/zoneinfo in chunks through the same parser: -errno of
  * openat()/read(), -EFBIG past ZONEINFO_SIZE_MAX, or as the parser. */
 int zoneinfo_read_totalreserve(int root_fd, uint64_t *ret_pages);
+
+/* /proc/vmstat: ~4 KiB on Linux 6.1; this bound only stops a runaway source. */
+#define VMSTAT_SIZE_MAX (32U * 1024U)
+
+/* What the cache cushion reads of /proc/vmstat: the pages read back soon
+ * after they were evicted from the page cache. Linux 5.9 split the counter
+ * into workingset_refault_anon and workingset_refault_file; before, it was
+ * workingset_refault and counted file pages only (Linux 3.15-5.8). */
+struct vmstat {
+        bool has_refault_file; /* workingset_refault_file was there */
+        bool has_refault;      /* workingset_refault (before 5.9) was there */
+        uint64_t workingset_refault_file;
+        uint64_t workingset_refault;
+};
+
+/*
+ * Lines are "name<space><decimal>\n". Unknown names are skipped; one of
+ * ours that is malformed, repeated or overflows 64 bits, or text that is
+ * empty or does not end in a newline is -EBADMSG. Neither counter present
+ * is not an error: both flags are false.
+ */
+int vmstat_parse(const char *text, size_t len, struct vmstat *ret);
+/* Reads <root>/proc/vmstat, keeping the fd open in f (may be NULL):
+ * -errno of openat()/read(), -EFBIG, or as vmstat_parse(). */
+int vmstat_reread(struct reread_file *f, int root_fd, struct vmstat *ret);

@@ -14,6 +14,15 @@
  *
  * Between ticks the daemon runs policy_decide_watch() for either policy: the
  * same arithmetic on fresh readings, raise only.
+ *
+ * The cache cushion (cache_cushion = yes, SB_POLICY_ADAPTIVE only: the
+ * seed's goal stays the seed's) adds to the goal a cushion for the guest's
+ * working file cache: it rises by what the guest refaults (the kernel's
+ * workingset_refault_file, pages evicted from the page cache and read back
+ * soon after) and decays, with a time constant, towards the part of it that
+ * Active(file) still shows in use, less the room Inactive(file) shows it
+ * does not need. Updated on regular ticks only, from
+ * counter and time deltas; the watch reuses it as it stands.
  */
 #pragma once
 
@@ -55,6 +64,12 @@ struct sb_settings {
         /* the brake (brake.h): MemoryHigh= on the top-level slices */
         bool brake;
         uint64_t brake_margin_mb; /* kept free above the kernel's reserve */
+
+        /* the cache cushion (SB_POLICY_ADAPTIVE only) */
+        bool cache_cushion;
+        struct sb_reserve cache_cushion_max; /* MB, or % of MemTotal as first observed */
+        uint32_t cache_cushion_rise_pct;     /* % of each refaulted kB added to the cushion */
+        uint32_t cache_cushion_decay_s;      /* time constant of the decay, seconds */
 };
 
 /* One tick's readings, in kB as userspace reads them, except frontswap. */
@@ -77,6 +92,17 @@ struct sb_observation {
         /* The watch only: a slice is held at the brake's MemoryHigh= (its
          * memory.events "high" went up since the last look). */
         bool brake_held;
+
+        /* The cache cushion's inputs, regular ticks only. has_cache: the
+         * three were read; has_time: now_us is a time (the daemon's
+         * monotonic clock, a replay's t_s); without it a tick counts as
+         * one interval. */
+        bool has_cache;
+        uint64_t active_file_kb;          /* Active(file) */
+        uint64_t inactive_file_kb;        /* Inactive(file) */
+        uint64_t workingset_refault_file; /* /proc/vmstat, pages, a counter since boot */
+        bool has_time;
+        uint64_t now_us;
 };
 
 /* What the policy remembers between ticks (the seed's static variables). */
@@ -85,6 +111,13 @@ struct sb_policy_state {
         uint64_t first_totalram_pages; /* the base of a percent reserve */
         uint64_t frontswap_last_pages;
         uint64_t frontswap_inertia_counter;
+
+        /* the cache cushion: its size, and the last tick's counter and time */
+        uint64_t cache_cushion_kb;
+        bool cache_have_last;
+        uint64_t cache_last_refault;
+        bool cache_last_has_time;
+        uint64_t cache_last_us;
 };
 
 struct sb_decision {
@@ -103,6 +136,14 @@ struct sb_decision {
         uint64_t frontswap_target_pages;
 
         bool watch_raise; /* policy_decide_watch(): target_kb is a raise */
+
+        /* the cache cushion in the goal (0 when off), and this tick's
+         * refaults: has_refault_rate is false on the first tick, after a
+         * counter reset and on a look */
+        uint64_t cache_cushion_kb;
+        bool has_refault_rate;
+        uint64_t refault_kb;        /* refaulted since the last tick, kB */
+        uint64_t refault_kb_per_min;
 };
 
 /* The defaults of /etc/selfballoon.conf (the seed's, with its policy). */
@@ -199,3 +240,17 @@ int policy_from_string(const char *s, enum sb_policy *ret);
  * the kernel's reserve, for the rest of the guest (the daemon's own slice,
  * the kernel) while the balloon grows. */
 #define SB_BRAKE_MARGIN_MB_DEFAULT 16U
+
+/* The cache cushion's ranges and defaults. Off by default: no real-guest
+ * measurement supports it yet (tests/e2e/README.md, page-cache). The max is
+ * a share of MemTotal at start, like the seed's reserve (25 % of the e2e
+ * 1 GiB guest: 245 MB, room for its 128 MiB hot set and 2x headroom); a
+ * rise of 100 % adds what was refaulted; the decay's time constant, 60 s,
+ * gives back all but e^-3 (5 %) of an unused cushion in 3 minutes. */
+#define SB_CACHE_CUSHION_MAX_PCT_DEFAULT 25U
+#define SB_CACHE_RISE_PCT_MIN 1U
+#define SB_CACHE_RISE_PCT_MAX 1000U
+#define SB_CACHE_RISE_PCT_DEFAULT 100U
+#define SB_CACHE_DECAY_S_MIN 1U
+#define SB_CACHE_DECAY_S_MAX 86400U
+#define SB_CACHE_DECAY_S_DEFAULT 60U

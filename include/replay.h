@@ -13,6 +13,8 @@
 #include "policy.h"
 
 #define REPLAY_OUTPUT_HEADER "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages"
+/* appended to the output when the input has workingset_refault_file */
+#define REPLAY_OUTPUT_CACHE ",cache_cushion_kb"
 
 enum replay_column {
         REPLAY_T_S,
@@ -27,6 +29,11 @@ enum replay_column {
         REPLAY_KERNEL_STACK_KB,
         REPLAY_PAGE_TABLES_KB,
         REPLAY_MEM_AVAILABLE_KB,
+        /* optional: the cache cushion's (adaptive with cache_cushion = yes),
+         * regular ticks only; named after their /proc fields */
+        REPLAY_ACTIVE_FILE_KB,
+        REPLAY_INACTIVE_FILE_KB,
+        REPLAY_WORKINGSET_REFAULT_FILE,
         _REPLAY_COLUMN_MAX,
 };
 

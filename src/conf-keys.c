@@ -241,6 +241,18 @@ const struct conf_key conf_keys[] = {
         KEY("selfballoon", "brake_margin_mb", u64, uint64_t, settings.brake_margin_mb, 0,
             SB_MB_MAX, "16",
             "an integer from 0 to " MB_MAX " (MB)"),
+        KEY("selfballoon", "cache_cushion", bool, bool, settings.cache_cushion, 0, 0, "no",
+            BOOLEANS),
+        { "selfballoon", "cache_cushion_max_mb", key_parse_reserve, key_format_reserve,
+          OFFSET(settings.cache_cushion_max, struct sb_reserve), 0, SB_MB_MAX,
+          "25%",
+          "an integer from 0 to " MB_MAX " (MB), or N% of MemTotal with N from 0 to 100", NULL },
+        KEY("selfballoon", "cache_cushion_rise", u32, uint32_t, settings.cache_cushion_rise_pct,
+            SB_CACHE_RISE_PCT_MIN, SB_CACHE_RISE_PCT_MAX, "100",
+            "an integer from 1 to 1000 (% of each refaulted kB added to the cushion)"),
+        KEY("selfballoon", "cache_cushion_decay_s", u32, uint32_t,
+            settings.cache_cushion_decay_s, SB_CACHE_DECAY_S_MIN, SB_CACHE_DECAY_S_MAX,
+            "60", "an integer from 1 to 86400 (seconds)"),
         KEY("frontswap", "selfshrink", bool, bool, settings.frontswap_selfshrink, 0, 0, "yes",
             BOOLEANS),
         KEY("frontswap", "hysteresis", u32, uint32_t, settings.frontswap_hysteresis,
@@ -257,7 +269,8 @@ _Static_assert(ELEMENTSOF(conf_keys) <= CONF_KEYS_MAX, "raise CONF_KEYS_MAX");
 
 bool conf_key_follows_policy(const struct conf_key *k)
 {
-        return k->parse == key_parse_reserve;
+        return k->parse == key_parse_reserve &&
+               k->offset == offsetof(struct sb_config, settings.reserve);
 }
 
 void conf_default(struct sb_config *ret)

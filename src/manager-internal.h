@@ -41,6 +41,9 @@ struct manager {
         struct reread_file meminfo_file;
         struct reread_file current_kb_file;
         struct reread_file target_kb_file;
+        struct reread_file vmstat_file; /* regular ticks, with the cache cushion only */
+        const char *cache_problem;      /* why the cushion has no inputs: said once */
+        bool cache_old_counter_said;    /* workingset_refault (before Linux 5.9) in use */
 
         /* totalreserve from /proc/zoneinfo, in pages, and when it was read */
         bool reserve_valid;
@@ -68,6 +71,12 @@ bool manager_clamp(struct manager *m, const struct sb_decision *d, uint64_t curr
 void manager_note_target(struct manager *m, const struct sb_observation *o,
                          const struct sb_decision *d, uint64_t target_kb, bool watch);
 const char *manager_status_of(const struct manager *m);
+
+/* Whether the cache cushion is in effect: cache_cushion = yes with a policy
+ * that has it (adaptive), ballooning enabled. */
+bool manager_cache_cushion_on(const struct manager *m);
+/* Says once when cache_cushion = yes does nothing (policy seed). */
+void manager_note_cache_settings(const struct manager *m);
 
 /* manager-log.c: the journal */
 void manager_log_decision(struct manager *m, const struct sb_observation *o,

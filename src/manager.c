@@ -32,7 +32,7 @@ int manager_new(const struct sb_config *cfg, const struct manager_options *o,
         m->cfg = *cfg;
         m->opt = *o;
         policy_state_init(&m->policy);
-        m->meminfo_file = m->current_kb_file = m->target_kb_file =
+        m->meminfo_file = m->current_kb_file = m->target_kb_file = m->vmstat_file =
                 (struct reread_file)REREAD_FILE_INIT;
         *ret = m;
         return 0;
@@ -46,6 +46,7 @@ void manager_free(struct manager *m)
         reread_file_close(&m->meminfo_file);
         reread_file_close(&m->current_kb_file);
         reread_file_close(&m->target_kb_file);
+        reread_file_close(&m->vmstat_file);
         free(m);
 }
 
@@ -69,6 +70,77 @@ static int observe_totalreserve(struct manager *m, uint64_t now_usec)
         m->reserve_read_usec = now_usec;
         m->reserve_valid = true;
         return 0;
+}
+
+bool manager_cache_cushion_on(const struct manager *m)
+{
+        const struct sb_settings *s = &m->cfg.settings;
+
+        return s->enabled && s->cache_cushion && s->policy == SB_POLICY_ADAPTIVE;
+}
+
+void manager_note_cache_settings(const struct manager *m)
+{
+        const struct sb_settings *s = &m->cfg.settings;
+
+        if (s->cache_cushion && s->policy != SB_POLICY_ADAPTIVE)
+                log_warning("cache_cushion = yes does nothing with policy = %s: the cache "
+                            "cushion is part of policy = adaptive only",
+                            policy_to_string(s->policy));
+}
+
+/* Says what keeps the cushion from its inputs once, and when it is gone. */
+static void cache_problem(struct manager *m, const char *problem)
+{
+        if (problem && problem != m->cache_problem)
+                log_warning("cache cushion: %s", problem);
+        else if (!problem && m->cache_problem)
+                log_notice("cache cushion: its inputs are readable again");
+        m->cache_problem = problem;
+}
+
+/* The cache cushion's inputs, on regular ticks, when it is on: /proc/vmstat
+ * is read nowhere else (never by a look). */
+static void observe_cache(struct manager *m, const struct meminfo *mi, uint64_t now_usec,
+                          struct sb_observation *o)
+{
+        struct vmstat v;
+        int r;
+
+        if (!manager_cache_cushion_on(m)) {
+                reread_file_close(&m->vmstat_file);
+                return;
+        }
+        r = vmstat_reread(&m->vmstat_file, m->opt.root_fd, &v);
+        if (r < 0) {
+                cache_problem(m, "cannot read /proc/vmstat; the cushion holds where it is until "
+                                 "it can");
+                return;
+        }
+        if (!v.has_refault_file && !v.has_refault) {
+                cache_problem(m, "this kernel's /proc/vmstat has neither "
+                                 "workingset_refault_file (Linux 5.9+) nor workingset_refault "
+                                 "(3.15-5.8): the cushion holds where it is (0 from the start)");
+                return;
+        }
+        if (!meminfo_has(mi, MEMINFO_ACTIVE_FILE) || !meminfo_has(mi, MEMINFO_INACTIVE_FILE)) {
+                cache_problem(m, "/proc/meminfo has no Active(file) or Inactive(file): the "
+                                 "cushion holds where it is");
+                return;
+        }
+        if (!v.has_refault_file && !m->cache_old_counter_said)
+                log_notice("cache cushion: this kernel's /proc/vmstat has workingset_refault, "
+                           "not workingset_refault_file (Linux before 5.9, where it counts file "
+                           "pages only): using it");
+        m->cache_old_counter_said = !v.has_refault_file;
+        cache_problem(m, NULL);
+        o->has_cache = true;
+        o->workingset_refault_file = v.has_refault_file ? v.workingset_refault_file
+                                                        : v.workingset_refault;
+        o->active_file_kb = mi->active_file_kb;
+        o->inactive_file_kb = mi->inactive_file_kb;
+        o->has_time = true;
+        o->now_us = now_usec;
 }
 
 /* The readings of one tick. */
@@ -111,8 +183,10 @@ int manager_observe(struct manager *m, uint64_t now_usec, bool tick, struct sb_o
         if (o->max_kb < o->balloon_current_kb)
                 o->max_kb = o->balloon_current_kb;
         /* the frontswap count is the regular tick's: a look stays cheap */
-        if (tick)
+        if (tick) {
                 observe_frontswap(m, o);
+                observe_cache(m, mi, now_usec, o);
+        }
         return 0;
 }
 
@@ -408,6 +482,7 @@ int manager_start(struct manager *m, uint64_t now_usec)
                 record_start(m, sysfs_target);
         probe_helper(m);
         manager_log_start(m, sysfs_target, current);
+        manager_note_cache_settings(m);
         return 0;
 }
 
@@ -436,6 +511,8 @@ void manager_reload(struct manager *m, const struct sb_config *cfg)
         stall_reload(m);
         m->cfg = *cfg;
         probe_helper(m);
+        manager_note_cache_settings(m);
+        m->cache_problem = NULL; /* said again under the new settings */
         m->have_last = false; /* log the next decision under the new settings */
         m->watch_period_ms = 0;  /* the next tick sets it under the new settings */
         m->reserve_valid = false;

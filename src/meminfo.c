@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * /proc/meminfo (meminfo-zoneinfo.c: /proc/zoneinfo). Parsing walks the
+ * /proc/meminfo and /proc/vmstat (meminfo-zoneinfo.c: /proc/zoneinfo). Parsing walks the
  * text line by line with explicit lengths (util.h's text scanners): no NUL
  * termination is assumed, nothing is searched for across line boundaries,
  * and any byte sequence either parses or yields -EBADMSG (the fuzz targets
@@ -32,6 +32,8 @@ static const struct {
         [MEMINFO_SUNRECLAIM] = FIELD("SUnreclaim", sunreclaim_kb),
         [MEMINFO_KERNEL_STACK] = FIELD("KernelStack", kernel_stack_kb),
         [MEMINFO_PAGE_TABLES] = FIELD("PageTables", page_tables_kb),
+        [MEMINFO_ACTIVE_FILE] = FIELD("Active(file)", active_file_kb),
+        [MEMINFO_INACTIVE_FILE] = FIELD("Inactive(file)", inactive_file_kb),
 };
 
 #undef FIELD
@@ -106,5 +108,71 @@ int meminfo_reread(struct reread_file *f, int root_fd, struct meminfo *ret)
         r = meminfo_parse(buf, (size_t)len, ret);
         if (r < 0)
                 reread_file_close(f); /* the next read opens it afresh */
+        return r;
+}
+
+static int vmstat_line(void *userdata, const char *line, size_t len)
+{
+        static const char refault_file[] = "workingset_refault_file";
+        static const char refault[] = "workingset_refault";
+        struct vmstat *v = userdata;
+        const char *end = line + len, *space, *p;
+        uint64_t value, *field;
+        bool *flag;
+        size_t key_len;
+        int r;
+
+        space = memchr(line, ' ', len);
+        if (!space)
+                return 0;
+        key_len = (size_t)(space - line);
+        if (key_len == sizeof(refault_file) - 1 && memcmp(line, refault_file, key_len) == 0) {
+                field = &v->workingset_refault_file;
+                flag = &v->has_refault_file;
+        } else if (key_len == sizeof(refault) - 1 && memcmp(line, refault, key_len) == 0) {
+                field = &v->workingset_refault;
+                flag = &v->has_refault;
+        } else {
+                return 0; /* not ours */
+        }
+        if (*flag)
+                return -EBADMSG;
+        p = space + 1;
+        r = scan_u64(&p, end, &value);
+        if (r < 0)
+                return r;
+        if (p != end)
+                return -EBADMSG;
+        *field = value;
+        *flag = true;
+        return 0;
+}
+
+int vmstat_parse(const char *text, size_t len, struct vmstat *ret)
+{
+        struct vmstat v = { 0 };
+        int r;
+
+        if (len == 0)
+                return -EBADMSG;
+        r = for_each_line(text, len, vmstat_line, &v);
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+int vmstat_reread(struct reread_file *f, int root_fd, struct vmstat *ret)
+{
+        char buf[VMSTAT_SIZE_MAX + 1];
+        ssize_t len;
+        int r;
+
+        len = reread_file_at(f, root_fd, "proc/vmstat", buf, sizeof(buf));
+        if (len < 0)
+                return (int)len;
+        r = vmstat_parse(buf, (size_t)len, ret);
+        if (r < 0)
+                reread_file_close(f);
         return r;
 }

@@ -79,6 +79,11 @@ void policy_settings_default(struct sb_settings *ret)
                 .watch_low_mb = SB_WATCH_LOW_MB_DEFAULT,
                 .brake = false,
                 .brake_margin_mb = SB_BRAKE_MARGIN_MB_DEFAULT,
+                .cache_cushion = false,
+                .cache_cushion_max = { .percent = true,
+                                       .value = SB_CACHE_CUSHION_MAX_PCT_DEFAULT },
+                .cache_cushion_rise_pct = SB_CACHE_RISE_PCT_DEFAULT,
+                .cache_cushion_decay_s = SB_CACHE_DECAY_S_DEFAULT,
         };
 }
 
@@ -125,10 +130,15 @@ int policy_validate(const struct sb_settings *s, uint64_t page_size)
             s->min_usable_mb > mb_max(shift) ||
             !in_range(s->watch_rate_mb_s, SB_WATCH_RATE_MIN, SB_WATCH_RATE_MAX) ||
             !in_range(s->watch_min_ms, SB_WATCH_MIN_MS_MIN, SB_WATCH_MIN_MS_MAX) ||
-            s->watch_low_mb > SB_MB_MAX || s->brake_margin_mb > SB_MB_MAX)
+            s->watch_low_mb > SB_MB_MAX || s->brake_margin_mb > SB_MB_MAX ||
+            !in_range(s->cache_cushion_rise_pct, SB_CACHE_RISE_PCT_MIN, SB_CACHE_RISE_PCT_MAX) ||
+            !in_range(s->cache_cushion_decay_s, SB_CACHE_DECAY_S_MIN, SB_CACHE_DECAY_S_MAX))
                 return -EINVAL;
         if (s->reserve.percent ? s->reserve.value > SB_PERCENT_MAX
                                : s->reserve.value > mb_max(shift))
+                return -EINVAL;
+        if (s->cache_cushion_max.percent ? s->cache_cushion_max.value > SB_PERCENT_MAX
+                                         : s->cache_cushion_max.value > mb_max(shift))
                 return -EINVAL;
         if ((unsigned)s->policy >= _SB_POLICY_MAX)
                 return -EINVAL;
@@ -202,8 +212,8 @@ static uint64_t demand_pages(const struct sb_settings *s, const struct sb_observ
 
 /* selfballoon_process()'s arithmetic: goal, hysteresis, floor, balloon scale. */
 static void balloon_decide(const struct sb_settings *s, uint64_t reserved_mb,
-                           const struct sb_observation *obs, bool frontswap, unsigned shift,
-                           struct sb_decision *d)
+                           uint64_t cushion_kb, const struct sb_observation *obs, bool frontswap,
+                           unsigned shift, struct sb_decision *d)
 {
         uint64_t cur, goal, tgt, floor_p, reserve_p, max_p, current_p, offset, floor_target;
 
@@ -216,6 +226,8 @@ static void balloon_decide(const struct sb_settings *s, uint64_t reserved_mb,
                        mb_to_pages(reserved_mb, shift));
         if (frontswap)
                 goal = add_sat(goal, obs->frontswap_pages);
+        if (cushion_kb != 0) /* never with the seed: its goal stays the seed's */
+                goal = add_sat(goal, kb_to_pages(cushion_kb, shift));
 
         if (cur > goal)
                 tgt = cur - (cur - goal) / s->down_hysteresis;
@@ -247,6 +259,96 @@ static void balloon_decide(const struct sb_settings *s, uint64_t reserved_mb,
         d->floor_target_kb = pages_to_kb(floor_target < max_p ? floor_target : max_p, shift);
 }
 
+static bool cushion_on(const struct sb_settings *s)
+{
+        return s->enabled && s->cache_cushion && s->policy == SB_POLICY_ADAPTIVE;
+}
+
+static void cushion_forget(struct sb_policy_state *st)
+{
+        st->cache_cushion_kb = 0;
+        st->cache_have_last = false;
+        st->cache_last_has_time = false;
+}
+
+/* a * b / c for b <= c, without overflow: a saturated product would lose
+ * the division, so divide first when a is large. */
+static uint64_t mul_div_le1(uint64_t a, uint64_t b, uint64_t c)
+{
+        if (c == 0)
+                return 0;
+        if (b != 0 && a > UINT64_MAX / b)
+                return a / c * b;
+        return a * b / c;
+}
+
+/*
+ * One regular tick of the cache cushion: decay first, towards what
+ * Active(file) shows in use less what Inactive(file) shows unused, by
+ * dt / decay_s of the rest (all of it when dt >= decay_s); then rise by rise_pct % of what was refaulted since the
+ * last tick; then the cap. Without a previous counter (first tick, a reset
+ * or wrap, the readings missing last time) nothing rises and no rate is
+ * reported; without times, a tick counts as one interval.
+ */
+static void cushion_update(const struct sb_settings *s, struct sb_policy_state *st,
+                           const struct sb_observation *obs, unsigned shift,
+                           struct sb_decision *d)
+{
+        uint64_t dt_ms, tau_ms, floor_kb, above, max_kb, refault_kb = 0, c = st->cache_cushion_kb;
+        bool have_delta;
+
+        if (!obs->has_cache) { /* hold: nothing to judge by; the next reading starts afresh */
+                st->cache_have_last = false;
+                d->cache_cushion_kb = c;
+                return;
+        }
+        have_delta = st->cache_have_last && obs->workingset_refault_file >= st->cache_last_refault;
+        if (obs->has_time && st->cache_last_has_time && obs->now_us >= st->cache_last_us)
+                dt_ms = (obs->now_us - st->cache_last_us) / 1000;
+        else
+                dt_ms = (uint64_t)s->interval_s * 1000;
+
+        if (st->cache_have_last) { /* decay needs a previous tick to measure dt from */
+                tau_ms = (uint64_t)s->cache_cushion_decay_s * 1000;
+                /* what it must keep: the active file pages it may be
+                 * holding, less the inactive ones, which fill any room the
+                 * hot set does not need (a cushion larger than needed
+                 * shows as inactive pages) */
+                floor_kb = sub_floor0(c, obs->inactive_file_kb);
+                if (floor_kb > obs->active_file_kb)
+                        floor_kb = obs->active_file_kb;
+                above = c - floor_kb;
+                c -= dt_ms >= tau_ms ? above : mul_div_le1(above, dt_ms, tau_ms);
+        }
+        if (have_delta) {
+                refault_kb = shl_sat(obs->workingset_refault_file - st->cache_last_refault,
+                                     shift - 10);
+                c = add_sat(c, refault_kb / 100 > UINT64_MAX / s->cache_cushion_rise_pct
+                                       ? UINT64_MAX
+                                       : refault_kb / 100 * s->cache_cushion_rise_pct +
+                                                 refault_kb % 100 * s->cache_cushion_rise_pct /
+                                                         100);
+                d->has_refault_rate = true;
+                d->refault_kb = refault_kb;
+                d->refault_kb_per_min = dt_ms == 0 ? refault_kb
+                                                   : (refault_kb > UINT64_MAX / 60000
+                                                              ? refault_kb / dt_ms * 60000
+                                                              : refault_kb * 60000 / dt_ms);
+        }
+        max_kb = shl_sat(policy_reserved_mb(&s->cache_cushion_max, st->first_totalram_pages,
+                                            shift),
+                         10);
+        if (c > max_kb)
+                c = max_kb;
+
+        st->cache_cushion_kb = c;
+        st->cache_have_last = true;
+        st->cache_last_refault = obs->workingset_refault_file;
+        st->cache_last_has_time = obs->has_time;
+        st->cache_last_us = obs->now_us;
+        d->cache_cushion_kb = c;
+}
+
 int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
                   const struct sb_observation *obs, uint64_t page_size, struct sb_decision *ret)
 {
@@ -263,8 +365,12 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
         }
         d.reserved_mb = policy_reserved_mb(&s->reserve, state->first_totalram_pages, shift);
 
+        if (cushion_on(s))
+                cushion_update(s, state, obs, shift, &d);
+        else
+                cushion_forget(state);
         if (s->enabled)
-                balloon_decide(s, d.reserved_mb, obs, frontswap, shift, &d);
+                balloon_decide(s, d.reserved_mb, d.cache_cushion_kb, obs, frontswap, shift, &d);
         if (frontswap)
                 frontswap_decide(s, state, obs->frontswap_pages, &d);
 
@@ -295,8 +401,10 @@ int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_stat
         /* the policy's own arithmetic on the fresh readings, without the
          * hysteresis that would only slow a raise down */
         up.up_hysteresis = 1;
-        balloon_decide(&up, d.reserved_mb, obs, s->frontswap_selfshrink && obs->has_frontswap,
-                       shift, &d);
+        /* the cushion as the last tick left it: a look reads no cache input */
+        d.cache_cushion_kb = cushion_on(s) ? state->cache_cushion_kb : 0;
+        balloon_decide(&up, d.reserved_mb, d.cache_cushion_kb, obs,
+                       s->frontswap_selfshrink && obs->has_frontswap, shift, &d);
 
         /* below the level, grow by what is missing of it at once */
         low = mb_to_pages(s->watch_low_mb, shift);
@@ -352,6 +460,10 @@ void policy_settings_changed(const struct sb_settings *old_s, const struct sb_se
 {
         if (old_s->frontswap_inertia != new_s->frontswap_inertia)
                 state->frontswap_inertia_counter = new_s->frontswap_inertia;
+        /* a cushion turned off is given back at once; turned on, it starts
+         * from nothing */
+        if (!cushion_on(new_s))
+                cushion_forget(state);
 }
 
 static const char *const policy_names[_SB_POLICY_MAX] = {

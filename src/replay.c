@@ -21,6 +21,9 @@ static const char *const column_names[_REPLAY_COLUMN_MAX] = {
         [REPLAY_KERNEL_STACK_KB] = "kernel_stack_kb",
         [REPLAY_PAGE_TABLES_KB] = "page_tables_kb",
         [REPLAY_MEM_AVAILABLE_KB] = "mem_available_kb",
+        [REPLAY_ACTIVE_FILE_KB] = "active_file_kb",
+        [REPLAY_INACTIVE_FILE_KB] = "inactive_file_kb",
+        [REPLAY_WORKINGSET_REFAULT_FILE] = "workingset_refault_file",
 };
 
 #define OBS(field) offsetof(struct sb_observation, field)
@@ -42,6 +45,10 @@ static const struct {
         [REPLAY_KERNEL_STACK_KB] = { OBS(kernel_stack_kb), false, 0 },
         [REPLAY_PAGE_TABLES_KB] = { OBS(page_tables_kb), false, 0 },
         [REPLAY_MEM_AVAILABLE_KB] = { OBS(mem_available_kb), true, OBS(has_mem_available) },
+        [REPLAY_ACTIVE_FILE_KB] = { OBS(active_file_kb), false, 0 },
+        [REPLAY_INACTIVE_FILE_KB] = { OBS(inactive_file_kb), false, 0 },
+        /* a row with the counter has the cushion's inputs */
+        [REPLAY_WORKINGSET_REFAULT_FILE] = { OBS(workingset_refault_file), true, OBS(has_cache) },
 };
 
 static void store_column(struct sb_observation *o, enum replay_column c, uint64_t v)
@@ -100,7 +107,8 @@ int replay_parse_header(const char *line, struct replay_header *ret, char *errbu
                                     "unknown column '%.*s'; columns are t_s, mem_total_kb, "
                                     "committed_as_kb, totalreserve_kb, max_kb, "
                                     "balloon_current_kb, frontswap_pages, sunreclaim_kb, "
-                                    "kernel_stack_kb, page_tables_kb, mem_available_kb",
+                                    "kernel_stack_kb, page_tables_kb, mem_available_kb, active_file_kb, "
+                                    "inactive_file_kb, workingset_refault_file",
                                     (int)(n > 64 ? 64 : n), f);
                 if (h.present[col])
                         return fail(errbuf, errlen, "column '%s' appears twice", column_names[col]);
@@ -224,7 +232,12 @@ static int replay_decide(struct replay_loop *l, const struct sb_settings *s,
             r->t_us - l->tick_us < (uint64_t)s->interval_s * 1000000) {
                 k = policy_decide_watch(s, &l->st, &r->obs, page_size, l->last_target_kb, ret);
         } else {
-                k = policy_decide(s, &l->st, &r->obs, page_size, ret);
+                struct sb_observation o = r->obs;
+
+                /* the cushion's rate: from the t_s deltas */
+                o.has_time = r->has_t;
+                o.now_us = r->t_us;
+                k = policy_decide(s, &l->st, &o, page_size, ret);
                 l->have_tick = r->has_t;
                 l->tick_us = r->t_us;
         }
@@ -241,7 +254,8 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
         unsigned long lineno = 0;
         struct replay_header h;
         size_t cap = 0;
-        char msg[256];
+        char msg[256], cushion[24] = "";
+        bool cache = false;
         ssize_t n;
 
         policy_state_init(&l.st);
@@ -261,7 +275,10 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                                 snprintf(errbuf, errlen, "%s:1: bad header: %s", name, msg);
                                 return -EINVAL;
                         }
-                        if (fprintf(out, REPLAY_OUTPUT_HEADER "\n") < 0 || fflush(out) != 0)
+                        cache = h.present[REPLAY_WORKINGSET_REFAULT_FILE];
+                        if (fprintf(out, "%s%s\n", REPLAY_OUTPUT_HEADER,
+                                    cache ? REPLAY_OUTPUT_CACHE : "") < 0 ||
+                            fflush(out) != 0)
                                 return -EIO;
                         continue;
                 }
@@ -275,7 +292,9 @@ int replay_run(FILE *in, FILE *out, const char *name, const struct sb_settings *
                         return -EINVAL;
                 }
                 replay_format_decision(r.t_s, &d, outline, sizeof(outline));
-                if (fprintf(out, "%s\n", outline) < 0 || fflush(out) != 0)
+                if (cache)
+                        snprintf(cushion, sizeof(cushion), ",%" PRIu64, d.cache_cushion_kb);
+                if (fprintf(out, "%s%s\n", outline, cache ? cushion : "") < 0 || fflush(out) != 0)
                         return -EIO;
         }
         if (ferror(in)) {

@@ -203,5 +203,18 @@ p.stdin.close()
 check("header and each line flushed at once", first.startswith("t_s,") and second.startswith(",473756,")
       and p.wait() == 0, first + second)
 
+# The cache cushion through the command line: the configuration's keys reach
+# the core, the output gains cache_cushion_kb with the counter's column, and
+# policy = seed never has a cushion. 25000 pages refaulted in 5 s: 100000 kB.
+H = "t_s,mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb,active_file_kb,inactive_file_kb,workingset_refault_file\n"
+rows = H + "0,1000000,200000,9548,1048576,1048576,0,0,0\n5,1000000,200000,9548,1048576,1048576,500000,0,25000\n"
+rc, out, err = replay(rows, "--config", with_config("[selfballoon]\npolicy = adaptive\ncache_cushion = yes\n"))
+check("cache cushion in a replay: 0, then the 100000 kB refaulted",
+      rc == 0 and out.splitlines()[0].endswith(",cache_cushion_kb") and
+      [l.split(",")[-1] for l in out.splitlines()[1:]] == ["0", "100000"], out + err)
+rc, out, err = replay(rows, "--config", with_config("[selfballoon]\ncache_cushion = yes\n"))
+check("cache cushion with policy = seed: none",
+      rc == 0 and [l.split(",")[-1] for l in out.splitlines()[1:]] == ["0", "0"], out + err)
+
 print("%d passed, %d failed" % (results.count(True), results.count(False)))
 sys.exit(0 if all(results) else 1)

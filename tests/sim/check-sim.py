@@ -14,6 +14,11 @@ of the code, not because of the parameters:
     never short with a balloon well above it (synthetic 90 % and 100 % traces,
     balloon 1024 MB/s); controls that must fail: 300 % of the rate, and the
     90 % trace with every look a whole period late;
+(f) the page cache: the cache cushion keeps a hot set under its max resident
+    after warm-up where adaptive without it refaults all along (control,
+    failing), a hot set above the max refaults even with it (control,
+    failing), no file read changes nothing, a cold read on the idle trace is
+    given back within 3 minutes;
 (e) with no demand change the watch raises nothing (the default holds exactly
     what seed-10% holds); on the idle trace, whose timer job is a demand change,
     the default holds more by at most what the job's raise can add;
@@ -70,7 +75,7 @@ ok(rc1 == 0, "(a, b) invariants: targets within [floor, max]; seed-10% holds >= 
    "no look lowers a target; no look with watch = no", "exit %d: %s" % (rc1, err1.strip()))
 ok(out1 == out2 and rc1 == rc2, "reproducible: two runs print the same bytes")
 res = table(out1)
-ok(len(res) == len(traces) * 5, "table: %d rows for %d traces x 5 policies" % (len(res), len(traces)))
+ok(len(res) == len(traces) * 6, "table: %d rows for %d traces x 6 policies" % (len(res), len(traces)))
 
 
 # (c) the seed's arithmetic, restated from the kernel (background.md)
@@ -264,6 +269,53 @@ for (trace, pol), r in sorted(res.items()):
        "of max (%+.1f)" % (trace, r["mbs"], s10["mbs"], r["held"], s10["held"],
                            r["held"] - s10["held"]))
 
+
+# (f) the page cache (README.md, "The page cache"): the cache cushion holds a
+# hot set smaller than its max resident after warm-up; without it the same
+# hot set refaults all along (the control, asserted failing); a hot set
+# larger than the max refaults with it too (asserted failing); without files
+# the cushion changes nothing at all; a cold read on the idle trace is given
+# back within 3 minutes.
+def files_table(spec, paths):
+    rc, out, err = run("--files", spec, "--policies", "seed-10%,adaptive,adaptive+cache", *paths)
+    t = {}
+    for line in out.splitlines():
+        c = [x.strip() for x in line.strip("|").split("|")]
+        if line.startswith("| ") and not line.startswith("| trace") and len(c) >= 15:
+            t[(c[0], c[1])] = dict(held=float(c[2]), disk=float(c[10]), refault=float(c[11]),
+                                   pre=float(c[12]), cushion=float(c[13]), back=c[14])
+    return rc, out, t
+
+
+flat = [os.path.join(here, "traces", "idle.csv"), os.path.join(synthetic, "flat-server.csv"),
+        os.path.join(synthetic, "flat-busybox.csv")]
+max_mb = {"idle": 1024, "flat-server": 1024, "flat-busybox": 1024}
+rc, out_f, ft = files_table("20:0:300", flat)
+sys.stdout.write("\n" + out_f)
+for name in max_mb:
+    lim = 0.05 * 0.20 * max_mb[name]
+    on, off = ft.get((name, "adaptive+cache")), ft.get((name, "adaptive"))
+    ok(rc == 0 and on is not None and on["refault"] <= lim,
+       "(f) %s, hot set 20 %% of max (under the cushion's 25 %%): with the cushion, "
+       "refaults after 300 s %.1f MB/min <= 5 %% of the hot set a minute (%.1f)"
+       % (name, on["refault"] if on else -1, lim))
+    ok(off is not None and off["refault"] > 4 * lim,
+       "(f) control, expected to fail the criterion: without the cushion %.1f MB/min > %.1f"
+       % (off["refault"] if off else -1, 4 * lim))
+rc, out_big, fb = files_table("40:0:300", flat)
+big = [n for n in max_mb if fb.get((n, "adaptive+cache"), {}).get("refault", 0) > 0.05 * 0.40 * max_mb[n]]
+ok(len(big) == len(max_mb),
+   "(f) control, expected to fail the criterion: a hot set of 40 %% of max, above the "
+   "cushion's 25 %%, refaults with the cushion on every flat trace (%s)" % ", ".join(big))
+rc, out_c, fc = files_table("20:37.5:300", flat[:1])
+idle_c = fc.get(("idle", "adaptive+cache"), {})
+ok(idle_c.get("back", "never") != "never" and float(idle_c["back"]) <= 180,
+   "(f) idle: after a cold read of 37.5 %% of max, MemTotal back within 5 %% of max of its "
+   "value before in %s s <= 180 (worst phase)" % idle_c.get("back"))
+same = [p for (tr, p) in res if p == "adaptive+cache" and
+        {k: v for k, v in res[(tr, p)].items()} != res.get((tr, "adaptive"))]
+ok(not same, "(f) no file read: adaptive+cache's rows equal adaptive's on every shipped trace")
+
 gnuplot = shutil.which("gnuplot")
 if gnuplot:
     for t in traces:
@@ -279,6 +331,11 @@ else:
 if report:
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(out1)
+    # the page cache on every shipped trace (README.md, "The page cache")
+    rc, out_files, _ = files_table("20:37.5:300", traces)
+    with open(os.path.join(outdir, "page-cache.md"), "w") as f:
+        f.write(out_files)
+    print(out_files)
     print("table: %s/results.md" % outdir)
     # the e2e sudden-demand cases, each at the tick phase the case asks for,
     # with the scenario's down_hysteresis = 2: to set against the real guest

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,12 @@
 #include "sim.h"
 
 #define MAX_POLICIES 8
+/* --files: the hot set is read every 5 s (the e2e page-cache scenario's
+ * pass), the cold set once at half the trace; the first 120 s are not
+ * counted (the balloon coming down from the boot size). */
+#define SIM_FILES_PASS_S 5.0
+#define SIM_FILES_COLD_AT 0.5
+#define SIM_FILES_WARM_S 120.0
 #define MAX_TRACES 32
 
 static struct sim_policy policies[MAX_POLICIES];
@@ -50,6 +57,11 @@ static void policies_init(void)
         p = add_policy("adaptive");
         p->settings.policy = SB_POLICY_ADAPTIVE;
         p->settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        /* adaptive with the cache cushion at its default max, rise, decay */
+        p = add_policy("adaptive+cache");
+        p->settings.policy = SB_POLICY_ADAPTIVE;
+        p->settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        p->settings.cache_cushion = true;
         /* the seed looking every second instead of watching */
         p = add_policy("tick-1s");
         p->settings.interval_s = 1;
@@ -63,6 +75,9 @@ struct agg {
         uint64_t lowered;   /* looks that lowered a target, all phases */
         double looks_s;     /* looks per second, mean over phases */
         uint64_t raises;    /* looks that raised the target, worst phase */
+        /* the page cache: means over phases, per minute counted */
+        double disk_min, refault_min, refault_pre_min, cushion_mb;
+        double back_worst; /* worst phase; -1: never back */
 };
 
 /* --dump-ticks: every decision of the first phase, ticks and looks, for
@@ -101,7 +116,7 @@ static void usage(FILE *f)
         fprintf(f, "Usage: selfballoon-sim [--out DIR] [--check] [--speed MB/s]\n"
                    "                       [--speed-down MB/s] [--phases N | --phase S]\n"
                    "                       [--dt S] [--look-slack F] [--dump-ticks FILE]\n"
-                   "                       [--down-hysteresis N]\n"
+                   "                       [--down-hysteresis N] [--files HOT%%:COLD%%[:WARM_S]]\n"
                    "                       [--policies a,b,...] TRACE.csv...\n");
 }
 
@@ -187,6 +202,7 @@ int main(int argc, char **argv)
                 { "look-slack", required_argument, NULL, 'l' },
                 { "dump-ticks", required_argument, NULL, 'T' },
                 { "down-hysteresis", required_argument, NULL, 'D' },
+                { "files", required_argument, NULL, 'F' },
                 { "help", no_argument, NULL, 'h' },
                 { 0 },
         };
@@ -205,7 +221,7 @@ int main(int argc, char **argv)
         unsigned phases = 10;
         double phase0 = 0; /* --phase: one run, the first tick at this time */
         unsigned down_hysteresis = 0; /* --down-hysteresis: for every policy */
-        bool check = false, failed = false;
+        bool check = false, failed = false, files = false;
         char err[512];
         int c;
 
@@ -222,6 +238,18 @@ int main(int argc, char **argv)
                 case 'l': o.look_slack = atof(optarg); break;
                 case 'T': dump_path = optarg; break;
                 case 'D': down_hysteresis = (unsigned)atoi(optarg); break;
+                case 'F':
+                        o.files.warm_s = SIM_FILES_WARM_S;
+                        if (sscanf(optarg, "%lf:%lf:%lf", &o.files.hot_pct, &o.files.cold_pct,
+                                   &o.files.warm_s) < 2 || o.files.warm_s < 0 ||
+                            o.files.hot_pct < 0 || o.files.cold_pct < 0 ||
+                            o.files.hot_pct + o.files.cold_pct > 100) {
+                                usage(stderr);
+                                return 2;
+                        }
+                        o.files.pass_s = SIM_FILES_PASS_S;
+                        o.files.cold_at_frac = SIM_FILES_COLD_AT;
+                        break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -283,9 +311,20 @@ int main(int argc, char **argv)
                        (unsigned long long)traces[i].reclaimable_kb);
         }
         printf("\n\n");
+        files = o.files.hot_pct > 0 || o.files.cold_pct > 0;
+        if (files)
+                printf("Files: a hot set of %.1f %% of max read every %.0f s, a cold set of %.1f %% "
+                       "read once at %.0f %% of the trace; reads counted after %.0f s (disk, "
+                       "refaults: MB/min, means over phases; before cold: up to the cold read; "
+                       "cold back: s from the cold read to MemTotal within 5 %% of max of its "
+                       "value then, worst phase)\n\n",
+                       o.files.hot_pct, o.files.pass_s, o.files.cold_pct,
+                       o.files.cold_at_frac * 100, o.files.warm_s);
         printf("| trace | policy | held %% of max | short s | short MB*s | worst MB "
-               "| OOM phases | recover s | looks/s | raises |\n"
-               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+               "| OOM phases | recover s | looks/s | raises |%s\n"
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n",
+               files ? " hot disk MB/min | refaults MB/min | before cold | cushion max MB | cold back s |" : "",
+               files ? "---:|---:|---:|---:|---:|" : "");
         for (size_t i = 0; i < n_traces; i++) {
                 const struct trace *t = &traces[i];
                 size_t n = sim_steps(t, &o);
@@ -331,6 +370,18 @@ int main(int argc, char **argv)
                                         a->raises = m.raises;
                                 if (m.recover_s > a->worst.recover_s)
                                         a->worst.recover_s = m.recover_s;
+                                if (m.counted_s > 0) {
+                                        a->disk_min += m.hot_read_mb / m.counted_s * 60 / phases;
+                                        a->refault_min += m.refault_mb / m.counted_s * 60 / phases;
+                                }
+                                if (m.pre_cold_s > 0)
+                                        a->refault_pre_min +=
+                                                m.refault_pre_cold_mb / m.pre_cold_s * 60 / phases;
+                                if (m.max_cushion_mb > a->cushion_mb)
+                                        a->cushion_mb = m.max_cushion_mb;
+                                if (k == 0 || a->back_worst >= 0)
+                                        a->back_worst = m.cold_back_s < 0 ? -1
+                                                        : fmax(a->back_worst, m.cold_back_s);
                         }
                         a->worst.held_pct = held / phases;
                         a->looks_s = looks / phases;
@@ -339,10 +390,21 @@ int main(int argc, char **argv)
                         else
                                 snprintf(rec, sizeof(rec), "-");
                         printf("| %s | %s | %.1f | %.1f | %.0f | %.0f | %u/%u | %s | %.2f "
-                               "| %llu |\n",
+                               "| %llu |",
                                t->name, pol[j]->name, a->worst.held_pct, a->worst.short_s,
                                a->worst.short_mbs, a->worst.worst_mb, a->oom_phases, phases, rec,
                                a->looks_s, (unsigned long long)a->raises);
+                        if (files) {
+                                char back[16] = "-";
+
+                                if (o.files.cold_pct > 0 && a->back_worst >= 0)
+                                        snprintf(back, sizeof(back), "%.0f", a->back_worst);
+                                else if (o.files.cold_pct > 0)
+                                        snprintf(back, sizeof(back), "never");
+                                printf(" %.1f | %.1f | %.1f | %.0f | %s |", a->disk_min,
+                                       a->refault_min, a->refault_pre_min, a->cushion_mb, back);
+                        }
+                        printf("\n");
                         if (a->violations) {
                                 fprintf(stderr, "FAIL %s/%s: %llu decisions above max or below "
                                                 "the floor\n",

@@ -103,17 +103,90 @@ static double need_kb(const struct trace_point *tp)
 }
 
 double model_mem_available_kb(const struct guest_model *g, double mem_total_kb, double need_kb,
-                              double reclaimable_kb)
+                              double reclaimable_kb, double file_kb)
 {
         /* the kernel shrinks reclaimable slab before free memory falls
          * below the min watermark */
         double rec = fmax(0, fmin(reclaimable_kb,
                                   mem_total_kb - need_kb - (double)g->wmark_min_kb));
-        double free_kb = mem_total_kb - need_kb - rec;
+        double free_kb = mem_total_kb - need_kb - rec - file_kb;
         double avail = free_kb - (double)g->totalreserve_kb + rec -
-                       fmin(rec / 2, (double)g->wmark_low_kb);
+                       fmin(rec / 2, (double)g->wmark_low_kb) + file_kb -
+                       fmin(file_kb / 2, (double)g->wmark_low_kb);
 
         return avail > 0 ? avail : 0;
+}
+
+/* The page cache (README.md, "The page cache"): what is resident of the hot
+ * and the cold set, and the kernel's counter of refaults. */
+struct cache {
+        bool on;
+        double hot_kb, cold_kb;   /* the sets' sizes */
+        double hot_res, cold_res; /* resident */
+        unsigned passes;
+        double next_pass, cold_at;
+        bool cold_done;
+        double refault_kb;        /* workingset_refault_file, in kB */
+        double before_kb;         /* MemTotal when the cold read came */
+        double back_since;        /* MemTotal back near before_kb since then; -1: not */
+};
+
+/* What the page cache may use: MemTotal less what must stay, the
+ * reclaimable slab and the high watermark, where kswapd stops reclaiming
+ * (high = 2 low - min, __setup_per_zone_wmarks()). */
+static double cache_room(const struct guest_model *g, double mem_total, double need,
+                         double reclaimable)
+{
+        double rec = fmax(0, fmin(reclaimable, mem_total - need - (double)g->wmark_min_kb));
+        double high = 2.0 * (double)g->wmark_low_kb - (double)g->wmark_min_kb;
+
+        return fmax(0, mem_total - need - rec - high);
+}
+
+/* Evicts what no longer fits: the cold pages first (inactive), then hot. */
+static void cache_fit(struct cache *c, double room)
+{
+        if (c->hot_res + c->cold_res <= room)
+                return;
+        c->cold_res = fmax(0, room - c->hot_res);
+        c->hot_res = fmin(c->hot_res, room);
+}
+
+/* One step of the files workload at `now`: a pass of the hot reader reads
+ * what is not resident (a refault from the second pass on: those pages
+ * were read before), then holds all of it that fits; the cold read, once,
+ * streams the cold set through the inactive list, which deactivates hot
+ * pages while the inactive list is the smaller (inactive_is_low() with
+ * ratio 1 below 1 GiB): the hot set keeps max(room / 2, room - cold). */
+static void cache_step(struct cache *c, const struct sim_options *o, double now, double room,
+                       double mem_total, struct sim_metrics *m)
+{
+        bool count = now + EPS >= o->files.warm_s;
+
+        cache_fit(c, room);
+        if (c->hot_kb > 0 && now + EPS >= c->next_pass) {
+                double miss = c->hot_kb - c->hot_res;
+
+                if (count)
+                        m->hot_read_mb += miss / 1024;
+                if (c->passes > 0) {
+                        c->refault_kb += miss;
+                        if (count)
+                                m->refault_mb += miss / 1024;
+                        if (count && !c->cold_done)
+                                m->refault_pre_cold_mb += miss / 1024;
+                }
+                c->hot_res = fmin(c->hot_kb, room);
+                cache_fit(c, room);
+                c->passes++;
+                c->next_pass += o->files.pass_s;
+        }
+        if (c->cold_kb > 0 && !c->cold_done && now + EPS >= c->cold_at) {
+                c->hot_res = fmin(c->hot_res, fmax(room / 2, room - c->cold_kb));
+                c->cold_res = fmin(c->cold_kb, fmax(0, room - c->hot_res));
+                c->cold_done = true;
+                c->before_kb = mem_total;
+        }
 }
 
 /* One decision of the real core, a regular tick or a look; returns the
@@ -122,9 +195,10 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                      const struct sim_options *o, const struct guest_model *g,
                      struct sb_policy_state *st, const struct trace_point *tp, double now,
                      double current, double target, bool look, double *ret_period_s,
-                     struct sim_metrics *m)
+                     const struct cache *c, struct sim_metrics *m)
 {
         double mem_total = current - (double)t->kernel_offset_kb;
+        double file_kb = c->hot_res + c->cold_res;
         struct sb_observation obs = {
                 .mem_total_kb = (uint64_t)mem_total,
                 .committed_as_kb = (uint64_t)tp->committed_as_kb,
@@ -135,7 +209,15 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                 .sunreclaim_kb = (uint64_t)tp->kernel_kb,
                 .has_mem_available = true,
                 .mem_available_kb = (uint64_t)model_mem_available_kb(
-                        g, mem_total, need_kb(tp), (double)t->reclaimable_kb),
+                        g, mem_total, need_kb(tp), (double)t->reclaimable_kb, file_kb),
+                /* the page cache: hot pages are active from their second
+                 * read, the rest is inactive */
+                .has_cache = c->on,
+                .active_file_kb = c->passes >= 2 ? (uint64_t)c->hot_res : 0,
+                .inactive_file_kb = (uint64_t)(c->cold_res + (c->passes >= 2 ? 0 : c->hot_res)),
+                .workingset_refault_file = (uint64_t)(c->refault_kb / PAGE_KB),
+                .has_time = true,
+                .now_us = (uint64_t)(now * 1e6 + 0.5),
         };
         struct sb_decision d;
         double tk;
@@ -150,6 +232,8 @@ static double decide(const struct trace *t, const struct sim_policy *p,
                  : policy_decide(&p->settings, st, &obs, PAGE_KB * 1024, &d);
         if (r < 0 || !d.balloon)
                 return target;
+        if ((double)d.cache_cushion_kb / 1024 > m->max_cushion_mb)
+                m->max_cushion_mb = (double)d.cache_cushion_kb / 1024;
         if (o->on_decision)
                 o->on_decision(o->userdata, now, look, &obs, target, (double)d.target_kb,
                                *ret_period_s);
@@ -179,6 +263,13 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         double held = 0, period = 0, next_look = -1;
         double rec[SIM_MAX_SPIKES] = { 0 };
         bool was_short = false;
+        struct cache c = {
+                .on = o->files.hot_pct > 0 || o->files.cold_pct > 0,
+                .hot_kb = o->files.hot_pct / 100 * (double)t->max_kb,
+                .cold_kb = o->files.cold_pct / 100 * (double)t->max_kb,
+                .cold_at = o->files.cold_at_frac * trace_end(t),
+                .back_since = -1,
+        };
 
         if (steps == 0 || o->dt_s <= 0 || interval <= 0 || o->look_slack < 0)
                 return -EINVAL;
@@ -196,12 +287,12 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                 look = !regular && next_look >= 0 && now + EPS >= next_look;
                 if (regular) {
                         target = decide(t, p, o, &g, &st, &tp, now, current, target, false,
-                                        &period, &m);
+                                        &period, &c, &m);
                         next_tick += interval;
                         m.ticks++;
                 } else if (look) {
                         target = decide(t, p, o, &g, &st, &tp, now, current, target, true,
-                                        &period, &m);
+                                        &period, &c, &m);
                         m.looks++;
                 }
                 /* the daemon's schedule_look(): the next look one period on,
@@ -224,6 +315,21 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
                         if (nc < lowest)
                                 nc = lowest < current ? lowest : current;
                         current = nc;
+                }
+
+                if (c.on) {
+                        double mt = current - offset;
+
+                        cache_step(&c, o, now, cache_room(&g, mt, need, (double)t->reclaimable_kb),
+                                   mt, &m);
+                        if (c.cold_done) {
+                                if (fabs(mt - c.before_kb) <= 0.05 * (double)t->max_kb) {
+                                        if (c.back_since < 0)
+                                                c.back_since = now;
+                                } else {
+                                        c.back_since = -1;
+                                }
+                        }
                 }
 
                 trace_at(t, later, &tp);
@@ -253,6 +359,9 @@ int sim_run(const struct trace *t, const struct sim_policy *p, const struct sim_
         }
         m.held_pct = held / (double)steps / (double)t->max_kb * 100;
         m.duration_s = (double)steps * o->dt_s;
+        m.counted_s = fmax(0, m.duration_s - o->files.warm_s);
+        m.pre_cold_s = fmax(0, (c.cold_kb > 0 ? c.cold_at : m.duration_s) - o->files.warm_s);
+        m.cold_back_s = c.cold_done && c.back_since >= 0 ? c.back_since - c.cold_at : -1;
         for (size_t k = 0; k < t->n_spikes; k++)
                 if (rec[k] > m.recover_s)
                         m.recover_s = rec[k];

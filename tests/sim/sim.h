@@ -65,9 +65,9 @@ struct guest_model {
 void model_init(const struct trace *t, struct guest_model *ret);
 /* MemAvailable as si_mem_available() computes it for the model's guest:
  * free - totalreserve + reclaimable - min(reclaimable / 2, low watermark);
- * the model has no page cache, so that term is 0. */
+ * plus the page cache's file_kb - min(file_kb / 2, low watermark). */
 double model_mem_available_kb(const struct guest_model *g, double mem_total_kb, double need_kb,
-                              double reclaimable_kb);
+                              double reclaimable_kb, double file_kb);
 
 /* A policy as the simulator runs it: a name and settings for the real core. */
 struct sim_policy {
@@ -75,7 +75,19 @@ struct sim_policy {
         struct sb_settings settings;
 };
 
+/* The page-cache workload (README.md, "The page cache"): a hot set read
+ * again every pass_s from the start, and a cold set read once at
+ * cold_at_frac of the trace; sizes in % of static-max; 0: none. */
+struct sim_files {
+        double hot_pct;
+        double cold_pct;
+        double pass_s;
+        double cold_at_frac;
+        double warm_s; /* the reads before this are not counted */
+};
+
 struct sim_options {
+        struct sim_files files;
         double dt_s;
         double speed_up_mb_s;   /* the balloon giving the guest memory */
         double speed_down_mb_s; /* the balloon taking it back */
@@ -102,6 +114,16 @@ struct sim_metrics {
         uint64_t looks;      /* the watch's wake-ups between ticks */
         uint64_t raises;     /* looks that raised the target */
         double duration_s;
+
+        /* the page cache (with a files workload) */
+        double hot_read_mb;     /* the hot set read from disk after warm_s */
+        double refault_mb;      /* of which refaults (pages read before) */
+        double cold_back_s;     /* from the cold read to MemTotal back within 5 % of
+                                 * max of its value before; -1: never */
+        double counted_s;       /* the time the reads were counted over */
+        double refault_pre_cold_mb; /* refaults from warm_s to the cold read */
+        double pre_cold_s;
+        double max_cushion_mb;  /* the largest cache cushion the core asked for */
 };
 
 /* One sample per step, for plots (may be NULL). */

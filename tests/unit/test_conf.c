@@ -32,7 +32,8 @@
 #define ACC_SECTIONS "[selfballoon], [frontswap]"
 #define KEYS_SB "enabled, interval, down_hysteresis, up_hysteresis, min_usable_mb, reserved_mb, " \
                 "policy, backend, watch, watch_rate_mb_s, watch_min_ms, watch_low_mb, brake, " \
-                "brake_margin_mb"
+                "brake_margin_mb, cache_cushion, cache_cushion_max_mb, cache_cushion_rise, " \
+                "cache_cushion_decay_s"
 #define KEYS_FS "selfshrink, hysteresis, inertia, helper_dir"
 #define HASH " ('#' does not start a comment here, only ' ;' does)"
 
@@ -111,6 +112,7 @@ static void test_defaults(void **unused)
 enum field {
         F_ENABLED, F_INTERVAL, F_DOWN, F_UP, F_MIN_USABLE, F_RESERVE_MB, F_RESERVE_PERCENT,
         F_POLICY, F_BACKEND, F_SELFSHRINK, F_FS_HYSTERESIS, F_FS_INERTIA,
+        F_CACHE, F_CACHE_MAX_MB, F_CACHE_MAX_PERCENT, F_CACHE_RISE, F_CACHE_DECAY,
 };
 
 static uint64_t field_get(const struct sb_config *c, enum field f)
@@ -132,6 +134,15 @@ static uint64_t field_get(const struct sb_config *c, enum field f)
         case F_SELFSHRINK: return c->settings.frontswap_selfshrink;
         case F_FS_HYSTERESIS: return c->settings.frontswap_hysteresis;
         case F_FS_INERTIA: return c->settings.frontswap_inertia;
+        case F_CACHE: return c->settings.cache_cushion;
+        case F_CACHE_MAX_MB:
+                assert_false(c->settings.cache_cushion_max.percent);
+                return c->settings.cache_cushion_max.value;
+        case F_CACHE_MAX_PERCENT:
+                assert_true(c->settings.cache_cushion_max.percent);
+                return c->settings.cache_cushion_max.value;
+        case F_CACHE_RISE: return c->settings.cache_cushion_rise_pct;
+        case F_CACHE_DECAY: return c->settings.cache_cushion_decay_s;
         }
         fail();
         return 0;
@@ -175,6 +186,18 @@ static void test_accept(void **unused)
                 { T(SB "reserved_mb = 10%\npolicy = adaptive\n"), F_RESERVE_PERCENT, 10 },
                 { T(SB "policy = adaptive\nreserved_mb = 0\n"), F_RESERVE_MB, 0 },
                 { T(SB "backend = auto\n"), F_BACKEND, SB_BACKEND_AUTO },
+                { T(SB "cache_cushion = yes\n"), F_CACHE, 1 },
+                { T(SB "policy = adaptive\n"), F_CACHE, 0 },
+                { T(SB "policy = adaptive\n"), F_CACHE_MAX_PERCENT, 25 },
+                { T(SB "cache_cushion_max_mb = 0\n"), F_CACHE_MAX_MB, 0 },
+                { T(SB "cache_cushion_max_mb = 16777215\n"), F_CACHE_MAX_MB, 16777215 },
+                { T(SB "cache_cushion_max_mb = 100%\n"), F_CACHE_MAX_PERCENT, 100 },
+                /* a set cushion max does not move the policy's reserve */
+                { T(SB "cache_cushion_max_mb = 7\npolicy = adaptive\n"), F_RESERVE_MB, SB_ADAPTIVE_RESERVE_MB },
+                { T(SB "cache_cushion_rise = 1\n"), F_CACHE_RISE, 1 },
+                { T(SB "cache_cushion_rise = 1000\n"), F_CACHE_RISE, 1000 },
+                { T(SB "cache_cushion_decay_s = 1\n"), F_CACHE_DECAY, 1 },
+                { T(SB "cache_cushion_decay_s = 86400\n"), F_CACHE_DECAY, 86400 },
                 { T(SB "backend = xenstore\n"), F_BACKEND, SB_BACKEND_XENSTORE },
                 { T(SB "backend = sysfs\n"), F_BACKEND, SB_BACKEND_SYSFS },
                 { T(FS "selfshrink = no\n"), F_SELFSHRINK, 0 },
@@ -247,6 +270,13 @@ static void test_reject(void **unused)
                 { T(SB "backend = xen\n"), NAME ":2: backend = 'xen': unknown backend; accepted: auto, xenstore or sysfs" },
                 { T(SB "brake = maybe\n"), NAME ":2: brake = 'maybe': not a boolean; accepted: " ACC_BOOL },
                 { T(SB "brake_margin_mb = 16777216\n"), NAME ":2: brake_margin_mb = '16777216': out of range; accepted: " ACC_MB_PLAIN },
+                { T(SB "cache_cushion = on\n"), NAME ":2: cache_cushion = 'on': not a boolean; accepted: " ACC_BOOL },
+                { T(SB "cache_cushion_max_mb = 101%\n"), NAME ":2: cache_cushion_max_mb = '101%': out of range; accepted: " ACC_RESERVE },
+                { T(SB "cache_cushion_max_mb = 16777216\n"), NAME ":2: cache_cushion_max_mb = '16777216': out of range; accepted: " ACC_RESERVE },
+                { T(SB "cache_cushion_rise = 0\n"), NAME ":2: cache_cushion_rise = '0': out of range; accepted: an integer from 1 to 1000 (% of each refaulted kB added to the cushion)" },
+                { T(SB "cache_cushion_rise = 1001\n"), NAME ":2: cache_cushion_rise = '1001': out of range; accepted: an integer from 1 to 1000 (% of each refaulted kB added to the cushion)" },
+                { T(SB "cache_cushion_decay_s = 0\n"), NAME ":2: cache_cushion_decay_s = '0': out of range; accepted: an integer from 1 to 86400 (seconds)" },
+                { T(SB "cache_cushion_decay_s = 86401\n"), NAME ":2: cache_cushion_decay_s = '86401': out of range; accepted: an integer from 1 to 86400 (seconds)" },
                 { T(FS "selfshrink = -1\n"), NAME ":2: selfshrink = '-1': not a boolean; accepted: " ACC_BOOL },
                 { T(FS "hysteresis = 0\n"), NAME ":2: hysteresis = '0': out of range; accepted: " ACC_COUNT },
                 { T(FS "hysteresis = 1000001\n"), NAME ":2: hysteresis = '1000001': out of range; accepted: " ACC_COUNT },
@@ -485,6 +515,10 @@ static void test_print(void **unused)
         c.settings.watch_low_mb = 0;
         c.settings.brake = true;
         c.settings.brake_margin_mb = SB_MB_MAX;
+        c.settings.cache_cushion = true;
+        c.settings.cache_cushion_max = (struct sb_reserve){ .percent = false, .value = SB_MB_MAX };
+        c.settings.cache_cushion_rise_pct = SB_CACHE_RISE_PCT_MAX;
+        c.settings.cache_cushion_decay_s = SB_CACHE_DECAY_S_MIN;
         snprintf(c.helper_dir, sizeof(c.helper_dir), "/run/x:y=z;w#v");
         check_round_trip(&c);
         c.settings.reserve = (struct sb_reserve){ .percent = true, .value = 0 };

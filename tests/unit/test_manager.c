@@ -599,6 +599,72 @@ static void test_refusals(void **state)
         assert_int_equal(manager_start(w->m, w->now), MANAGER_REFUSE_NOT_XEN);
 }
 
+/* The cache cushion: /proc/vmstat read on regular ticks only, and only
+ * with the cushion on (adaptive); its counter's delta in the goal. The
+ * fixture has no /proc/vmstat: the cushion then holds at 0, said once. */
+static void test_cache_cushion_reads_vmstat(void **state)
+{
+        struct world *w = *state;
+        struct tick_result t, off;
+        uint64_t written;
+
+        w->cfg.settings.policy = SB_POLICY_ADAPTIVE;
+        w->cfg.settings.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        w->cfg.settings.cache_cushion = true;
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_true(t.decided);
+        assert_int_equal(t.decision.cache_cushion_kb, 0);
+        off = t;
+
+        put(w, "proc/vmstat", "nr_free_pages 100\nworkingset_refault_anon 7\n"
+                              "workingset_refault_file 1000\n");
+        set_meminfo(w, "Active(file)", 400000);
+        assert_int_equal(tick(w, &t), 0);
+        assert_false(t.decision.has_refault_rate); /* the first reading: no rate */
+        assert_int_equal(t.decision.cache_cushion_kb, 0);
+
+        /* 5 s later, 2500 pages refaulted: 10000 kB, 120000 kB a minute */
+        put(w, "proc/vmstat", "nr_free_pages 100\nworkingset_refault_anon 7\n"
+                              "workingset_refault_file 3500\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_true(t.decision.has_refault_rate);
+        assert_int_equal(t.decision.refault_kb_per_min, 120000);
+        assert_int_equal(t.decision.cache_cushion_kb, 10000);
+        assert_int_equal(t.decision.goal_kb, off.decision.goal_kb + 10000);
+
+        /* a look reads no /proc/vmstat: a counter it could see changes
+         * nothing, and the cushion stands */
+        put(w, "proc/vmstat", "workingset_refault_file 999999\n");
+        w->now += SEC;
+        assert_int_equal(manager_watch(w->m, w->now, false, &written), 0);
+        w->now -= SEC;
+        put(w, "proc/vmstat", "workingset_refault_file 3500\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.refault_kb, 0);
+        assert_int_equal(t.decision.cache_cushion_kb, 10000); /* all of it active */
+
+        /* a kernel before 5.9: workingset_refault instead */
+        put(w, "proc/vmstat", "workingset_refault 100\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_false(t.decision.has_refault_rate); /* went backwards: a new base */
+        put(w, "proc/vmstat", "workingset_refault 600\n");
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.refault_kb, 2000);
+        assert_int_equal(t.decision.cache_cushion_kb, 12000);
+
+        /* the policy seed never reads it, and its goal has no cushion */
+        manager_free(w->m);
+        w->m = NULL;
+        w->cfg.settings.policy = SB_POLICY_SEED;
+        w->cfg.settings.reserve = policy_default_reserve(SB_POLICY_SEED);
+        put(w, "proc/vmstat", "garbage\n");
+        start(w);
+        assert_int_equal(tick(w, &t), 0);
+        assert_int_equal(t.decision.cache_cushion_kb, 0);
+        assert_int_equal(t.decision.target_kb, 473756);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -612,6 +678,7 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_growth_stall, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cache_cushion_reads_vmstat, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_watch_raises_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_watch_off, setup, teardown),

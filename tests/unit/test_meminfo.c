@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "meminfo.h"
+#include "util.h"
 
 #define ALL_FIELDS ((1U << _MEMINFO_FIELD_MAX) - 1)
 #define SENTINEL UINT64_C(0xdeadbeefcafe)
@@ -775,6 +776,45 @@ static void test_zoneinfo_read_streams(void **unused)
         rm_tree(path);
 }
 
+/* /proc/vmstat: the refault counter under either name, and nothing else. */
+static void test_vmstat(void **unused)
+{
+        struct vmstat v;
+        char real[VMSTAT_SIZE_MAX + 1];
+        ssize_t n;
+
+#define P(s, ret) vmstat_parse(s, sizeof(s) - 1, ret)
+        assert_int_equal(P("nr_free_pages 5\nworkingset_refault_anon 3\n"
+                           "workingset_refault_file 62171273\n", &v), 0);
+        assert_true(v.has_refault_file);
+        assert_false(v.has_refault);
+        assert_int_equal(v.workingset_refault_file, 62171273);
+        assert_int_equal(P("workingset_refault 77\n", &v), 0);
+        assert_true(v.has_refault && !v.has_refault_file);
+        assert_int_equal(v.workingset_refault, 77);
+        assert_int_equal(P("nr_free_pages 5\n", &v), 0);
+        assert_false(v.has_refault || v.has_refault_file);
+        memset(&v, 0x5a, sizeof(v));
+        assert_int_equal(P("workingset_refault_file 1\nworkingset_refault_file 1\n", &v),
+                         -EBADMSG);
+        assert_int_equal(P("workingset_refault_file 1", &v), -EBADMSG);
+        assert_int_equal(P("workingset_refault_file  1\n", &v), -EBADMSG);
+        assert_int_equal(P("workingset_refault_file 1 \n", &v), -EBADMSG);
+        assert_int_equal(P("workingset_refault_file -1\n", &v), -EBADMSG);
+        assert_int_equal(P("workingset_refault_file 18446744073709551616\n", &v), -EBADMSG);
+        assert_int_equal(P("", &v), -EBADMSG);
+        assert_int_equal(v.workingset_refault_file, 0x5a5a5a5a5a5a5a5aULL); /* untouched */
+        assert_int_equal(P("workingset_refault_files 1\nworkingset_refault_file 18446744073709551615\n", &v), 0);
+        assert_int_equal(v.workingset_refault_file, UINT64_MAX);
+#undef P
+        /* this machine's, if it has one */
+        n = read_file_at(AT_FDCWD, "/proc/vmstat", real, sizeof(real));
+        if (n > 0) {
+                assert_int_equal(vmstat_parse(real, (size_t)n, &v), 0);
+                assert_true(v.has_refault_file || v.has_refault);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -792,6 +832,7 @@ int main(void)
                 cmocka_unit_test(test_zoneinfo_malformed),
                 cmocka_unit_test(test_zoneinfo_every_prefix),
                 cmocka_unit_test(test_zoneinfo_read_streams),
+                cmocka_unit_test(test_vmstat),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -852,6 +852,334 @@ static void test_watch_period(void **unused)
         assert_int_equal(policy_watch_period_ms(&s, &o), 100);
 }
 
+/* ---- the cache cushion ---- */
+
+/* A 1 GiB adaptive guest, at rest, with the cushion on: MemTotal 1000000 kB,
+ * so a 25 % max is 244 MB (policy_reserved_mb() rounds down to MB). */
+static struct sb_settings cushion_settings(void)
+{
+        struct sb_settings s;
+
+        policy_settings_default(&s);
+        s.policy = SB_POLICY_ADAPTIVE;
+        s.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        s.cache_cushion = true;
+        return s;
+}
+
+static struct sb_observation cushion_obs(uint64_t t_s, uint64_t refault_pages,
+                                         uint64_t active_file_kb)
+{
+        return (struct sb_observation){
+                .mem_total_kb = 1000000, .committed_as_kb = 200000, .totalreserve_kb = 9548,
+                .max_kb = 1048576, .balloon_current_kb = 1048576,
+                .has_cache = true, .active_file_kb = active_file_kb,
+                .inactive_file_kb = 0, .workingset_refault_file = refault_pages,
+                .has_time = true, .now_us = t_s * 1000000,
+        };
+}
+
+static struct sb_decision tick(const struct sb_settings *s, struct sb_policy_state *st,
+                               const struct sb_observation *o)
+{
+        struct sb_decision d;
+
+        assert_int_equal(policy_decide(s, st, o, PAGE, &d), 0);
+        return d;
+}
+
+static void test_cushion_first_tick_rise_cap(void **unused)
+{
+        struct sb_settings s = cushion_settings(), off = s;
+        struct sb_policy_state st;
+        struct sb_observation o;
+        struct sb_decision d, d0;
+
+        off.cache_cushion = false;
+        policy_state_init(&st);
+        /* first tick: a counter since boot is no rate */
+        o = cushion_obs(100, 5000000, 0);
+        d = tick(&s, &st, &o);
+        assert_false(d.has_refault_rate);
+        assert_int_equal(d.cache_cushion_kb, 0);
+        d0 = decide1(&off, &o);
+        assert_int_equal(d.goal_kb, d0.goal_kb);
+
+        /* 5 s later, 10000 pages refaulted: 40000 kB, 480000 kB a minute */
+        o = cushion_obs(105, 5010000, 0);
+        d = tick(&s, &st, &o);
+        assert_true(d.has_refault_rate);
+        assert_int_equal(d.refault_kb, 40000);
+        assert_int_equal(d.refault_kb_per_min, 480000);
+        assert_int_equal(d.cache_cushion_kb, 40000);
+        /* in the goal, page for page */
+        d0 = decide1(&off, &o);
+        assert_int_equal(d.goal_kb, d0.goal_kb + 40000);
+
+        /* rise_pct scales the rise: 50 % of 4000 kB */
+        s.cache_cushion_rise_pct = 50;
+        o = cushion_obs(110, 5011000, 1000000); /* all active: no decay */
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 42000);
+
+        /* the cap: 25 % of the first MemTotal, 244 MB */
+        o = cushion_obs(115, 6011000, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 244 * 1024);
+        s.cache_cushion_max = (struct sb_reserve){ false, 100 };
+        o = cushion_obs(120, 6011000, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 100 * 1024);
+        s.cache_cushion_max = (struct sb_reserve){ true, 0 };
+        o = cushion_obs(125, 7011000, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 0);
+}
+
+static void test_cushion_decay(void **unused)
+{
+        struct sb_settings s = cushion_settings();
+        struct sb_policy_state st;
+        struct sb_observation o;
+        struct sb_decision d;
+
+        policy_state_init(&st);
+        o = cushion_obs(0, 0, 0);
+        (void)tick(&s, &st, &o);
+        o = cushion_obs(5, 24000, 0); /* 96000 kB */
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 96000);
+
+        /* no refaults, nothing active: 6 s of a 60 s time constant takes a
+         * tenth */
+        o = cushion_obs(11, 24000, 0);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 86400);
+        assert_int_equal(d.refault_kb, 0);
+        assert_true(d.has_refault_rate);
+
+        /* Active(file) holds what it shows in use: only the rest decays */
+        o = cushion_obs(17, 24000, 76400);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 86400 - 1000);
+        /* ... and all of it while it stays active */
+        for (uint64_t t = 23; t < 2000; t += 6) {
+                o = cushion_obs(t, 24000, 200000);
+                d = tick(&s, &st, &o);
+        }
+        assert_int_equal(d.cache_cushion_kb, 85400);
+
+        /* Inactive(file) is room the hot set does not need: 30000 kB of it
+         * lower the floor to 85400 - 30000, and the cushion goes a tenth
+         * of the way there in 6 s */
+        o = cushion_obs(2003, 24000, 200000);
+        o.inactive_file_kb = 30000;
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 85400 - 3000);
+        o = cushion_obs(2009, 24000, 200000);
+        o.inactive_file_kb = 1000000; /* more than the cushion: all of it may go */
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 82400 - 8240);
+        o = cushion_obs(2015, 24000, 200000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 74160);
+
+        /* a gap longer than the time constant takes all of the rest */
+        o = cushion_obs(3000, 24000, 5000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 5000);
+        o = cushion_obs(3100, 24000, 5000);
+        o.inactive_file_kb = 2000;
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 3000);
+
+        /* gone to nothing in a few time constants once nothing is active;
+         * 1 kB steps round down, so it ends at 0 */
+        for (uint64_t t = 3005; t < 4000; t += 5) {
+                o = cushion_obs(t, 24000, 0);
+                d = tick(&s, &st, &o);
+        }
+        assert_true(d.cache_cushion_kb < 20);
+
+        /* without times a tick counts as one interval (5 s of 60) */
+        policy_state_init(&st);
+        o = cushion_obs(0, 0, 0);
+        o.has_time = false;
+        (void)tick(&s, &st, &o);
+        o.workingset_refault_file = 30000; /* 120000 kB */
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 120000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 110000);
+        assert_int_equal(d.refault_kb_per_min, 0);
+}
+
+static void test_cushion_counter_reset(void **unused)
+{
+        struct sb_settings s = cushion_settings();
+        struct sb_policy_state st;
+        struct sb_observation o;
+        struct sb_decision d;
+
+        policy_state_init(&st);
+        o = cushion_obs(0, UINT64_MAX - 10, 1000000);
+        (void)tick(&s, &st, &o);
+        o = cushion_obs(5, UINT64_MAX - 5, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 20);
+        /* the largest delta a counter can show, at the largest rise: the
+         * cap, not a wrapped product */
+        {
+                struct sb_settings big = s;
+                struct sb_policy_state st2;
+
+                big.cache_cushion_rise_pct = SB_CACHE_RISE_PCT_MAX;
+                policy_state_init(&st2);
+                o = cushion_obs(0, 0, 1000000);
+                (void)tick(&big, &st2, &o);
+                o = cushion_obs(5, UINT64_MAX, 1000000);
+                d = tick(&big, &st2, &o);
+                assert_int_equal(d.cache_cushion_kb, 244 * 1024);
+                assert_int_equal(d.refault_kb, UINT64_MAX);
+                /* 461168601842738800 pages = 100 x ceil(2^64 / 1000) kB: a
+                 * product that wraps would leave 384 kB */
+                policy_state_init(&st2);
+                o = cushion_obs(0, 0, 1000000);
+                (void)tick(&big, &st2, &o);
+                o = cushion_obs(5, 461168601842738800ULL, 1000000);
+                d = tick(&big, &st2, &o);
+                assert_int_equal(d.cache_cushion_kb, 244 * 1024);
+        }
+
+        /* the counter went backwards (wrapped, or another boot's numbers):
+         * no rate, no rise, the new value is the base */
+        o = cushion_obs(10, 3, 1000000);
+        d = tick(&s, &st, &o);
+        assert_false(d.has_refault_rate);
+        assert_int_equal(d.cache_cushion_kb, 20);
+        o = cushion_obs(15, 5, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 28);
+
+        /* readings missing: the cushion holds, and the next reading is a
+         * new base, not a rate over the gap */
+        o = cushion_obs(20, 1000000, 1000000);
+        o.has_cache = false;
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 28);
+        o = cushion_obs(25, 1000000, 1000000);
+        d = tick(&s, &st, &o);
+        assert_false(d.has_refault_rate);
+        assert_int_equal(d.cache_cushion_kb, 28);
+
+        /* time going backwards counts as one interval */
+        o = cushion_obs(1, 1000000, 0);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 28 - 28 * 5 / 60);
+}
+
+static void test_cushion_watch_and_off(void **unused)
+{
+        struct sb_settings s = cushion_settings(), seed;
+        struct sb_policy_state st, st2;
+        struct sb_observation o;
+        struct sb_decision d, dw, dw2;
+
+        policy_state_init(&st);
+        o = cushion_obs(0, 0, 1000000);
+        (void)tick(&s, &st, &o);
+        o = cushion_obs(5, 10000, 1000000);
+        d = tick(&s, &st, &o);
+        assert_int_equal(d.cache_cushion_kb, 40000);
+
+        /* a look uses the cushion as it stands and reads no cache input */
+        st2 = st;
+        o = cushion_obs(6, 99999999, 0);
+        assert_int_equal(policy_decide_watch(&s, &st, &o, PAGE, 0, &dw), 0);
+        o.has_cache = false;
+        assert_int_equal(policy_decide_watch(&s, &st, &o, PAGE, 0, &dw2), 0);
+        assert_int_equal(dw.cache_cushion_kb, 40000);
+        assert_int_equal(dw.goal_kb, dw2.goal_kb);
+        assert_int_equal(dw.goal_kb, d.goal_kb);
+        assert_memory_equal(&st, &st2, sizeof(st));
+
+        /* the seed never gets it, with the same state and inputs */
+        seed = s;
+        seed.policy = SB_POLICY_SEED;
+        seed.reserve = policy_default_reserve(SB_POLICY_SEED);
+        o = cushion_obs(10, 20000, 1000000);
+        st2 = st;
+        d = tick(&seed, &st2, &o);
+        assert_int_equal(d.cache_cushion_kb, 0);
+        assert_int_equal(st2.cache_cushion_kb, 0);
+        assert_int_equal(policy_decide_watch(&seed, &st, &o, PAGE, 0, &dw), 0);
+        assert_int_equal(dw.cache_cushion_kb, 0);
+
+        /* a reload that turns it off gives it back at once */
+        policy_settings_changed(&s, &seed, &st);
+        assert_int_equal(st.cache_cushion_kb, 0);
+        assert_false(st.cache_have_last);
+}
+
+/* The seed with cache_cushion = yes decides exactly as without it, on
+ * random cache inputs. */
+static void test_cushion_seed_unchanged(void **unused)
+{
+        for (int seq = 0; seq < 2000; seq++) {
+                struct sb_settings a, b;
+                struct sb_policy_state sa, sb;
+                uint64_t counter = rnd() % 1000000, t = 0;
+
+                policy_settings_default(&a);
+                a.down_hysteresis = (uint32_t)rnd_in(1, 16);
+                b = a;
+                b.cache_cushion = true;
+                b.cache_cushion_rise_pct = (uint32_t)rnd_in(1, 1000);
+                policy_state_init(&sa);
+                policy_state_init(&sb);
+                for (int i = 0; i < 20; i++) {
+                        uint64_t total = rnd_in(100000, 4000000);
+                        struct sb_observation o = {
+                                .mem_total_kb = total, .committed_as_kb = rnd_in(0, total),
+                                .totalreserve_kb = rnd_in(0, 20000), .max_kb = 4194304,
+                                .balloon_current_kb = total + rnd_in(0, 70000),
+                                .has_cache = rnd() % 4 != 0,
+                                .active_file_kb = rnd_in(0, total),
+                                .inactive_file_kb = rnd_in(0, total),
+                                .workingset_refault_file = counter += rnd_in(0, 100000),
+                                .has_time = true, .now_us = t += rnd_in(0, 10000000),
+                        };
+                        struct sb_decision da, db;
+
+                        assert_int_equal(policy_decide(&a, &sa, &o, PAGE, &da), 0);
+                        assert_int_equal(policy_decide(&b, &sb, &o, PAGE, &db), 0);
+                        assert_memory_equal(&da, &db, sizeof(da));
+                }
+        }
+}
+
+static void test_cushion_validate(void **unused)
+{
+        struct sb_settings s = cushion_settings(), t;
+
+        assert_int_equal(policy_validate(&s, PAGE), 0);
+        t = s, t.cache_cushion_rise_pct = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.cache_cushion_rise_pct = SB_CACHE_RISE_PCT_MAX + 1;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.cache_cushion_decay_s = 0;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.cache_cushion_decay_s = SB_CACHE_DECAY_S_MAX + 1;
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.cache_cushion_max = (struct sb_reserve){ true, 101 };
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        t = s, t.cache_cushion_max = (struct sb_reserve){ false, SB_MB_MAX + 1 };
+        assert_int_equal(policy_validate(&t, PAGE), -EINVAL);
+        /* off by default */
+        policy_settings_default(&t);
+        assert_false(t.cache_cushion);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -873,6 +1201,12 @@ int main(void)
                 cmocka_unit_test(test_watch),
                 cmocka_unit_test(test_watch_brake_held),
                 cmocka_unit_test(test_watch_period),
+                cmocka_unit_test(test_cushion_first_tick_rise_cap),
+                cmocka_unit_test(test_cushion_decay),
+                cmocka_unit_test(test_cushion_counter_reset),
+                cmocka_unit_test(test_cushion_watch_and_off),
+                cmocka_unit_test(test_cushion_seed_unchanged),
+                cmocka_unit_test(test_cushion_validate),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,16 +26,17 @@ static void test_header(void **unused)
                 { H ",bogus", "unknown column 'bogus'; columns are t_s, mem_total_kb, "
                               "committed_as_kb, totalreserve_kb, max_kb, balloon_current_kb, "
                               "frontswap_pages, sunreclaim_kb, kernel_stack_kb, page_tables_kb, "
-                              "mem_available_kb" },
+                              "mem_available_kb, active_file_kb, inactive_file_kb, workingset_refault_file" },
                 { H ",max_kb", "column 'max_kb' appears twice" },
                 { H ",", "unknown column ''; columns are t_s, mem_total_kb, committed_as_kb, "
                          "totalreserve_kb, max_kb, balloon_current_kb, frontswap_pages, "
-                         "sunreclaim_kb, kernel_stack_kb, page_tables_kb, mem_available_kb" },
+                         "sunreclaim_kb, kernel_stack_kb, page_tables_kb, mem_available_kb, "
+                         "active_file_kb, inactive_file_kb, workingset_refault_file" },
                 { "Mem_total_kb,committed_as_kb,totalreserve_kb,max_kb,balloon_current_kb",
                   "unknown column 'Mem_total_kb'; columns are t_s, mem_total_kb, "
                   "committed_as_kb, totalreserve_kb, max_kb, balloon_current_kb, "
                   "frontswap_pages, sunreclaim_kb, kernel_stack_kb, page_tables_kb, "
-                  "mem_available_kb" },
+                  "mem_available_kb, active_file_kb, inactive_file_kb, workingset_refault_file" },
         };
         struct replay_header h;
         char err[512];
@@ -233,10 +234,54 @@ static void test_nul(void **unused)
         fclose(o);
 }
 
+/* The cache cushion through a replay: the rate from t_s deltas, a watch
+ * line (less than an interval after the last tick) carries no cache term,
+ * and the output gains cache_cushion_kb only with the counter's column. */
+static void test_run_cache(void **unused)
+{
+        const char *text =
+                "t_s," H ",active_file_kb,inactive_file_kb,workingset_refault_file\n"
+                "0,1000000,200000,9548,1048576,1048576,0,0,0\n"
+                "5,1000000,200000,9548,1048576,1048576,500000,0,25000\n"   /* +100000 kB */
+                "6,1000000,200000,9548,1048576,1048576,0,0,999999\n"       /* a look */
+                "10,1000000,200000,9548,1048576,1048576,500000,0,25000\n"  /* no refaults */
+                "16,1000000,200000,9548,1048576,1048576,0,0,25000\n";      /* 6 s of decay */
+        char out[2048], err[256];
+        FILE *in = fmemopen((void *)text, strlen(text), "r"), *o = fmemopen(out, sizeof(out), "w");
+        struct sb_settings s;
+
+        policy_settings_default(&s);
+        s.policy = SB_POLICY_ADAPTIVE;
+        s.reserve = policy_default_reserve(SB_POLICY_ADAPTIVE);
+        s.cache_cushion = true;
+        err[0] = '\0';
+        assert_int_equal(replay_run(in, o, "t.csv", &s, 4096, err, sizeof(err)), 0);
+        fclose(in);
+        fclose(o);
+        /* By hand, in 4 KiB pages: goal = (200000 + 9548) / 4 + 12 MB = 52387 +
+         * 3072 = 55459 pages = 221836 kB, plus the cushion. MemTotal 250000,
+         * offset (1048576 - 1000000) / 4 = 12144. Line 0: 250000 - (250000 -
+         * 55459) / 8 = 225683, + 12144 = 237827 pages = 951308 kB. Line 5:
+         * cushion 25000 pages = 100000 kB, goal 80459: 250000 - 21192 + 12144
+         * = 240952 = 963808 kB. The look raises nothing and leaves the
+         * cushion; line 10: 0 refaults, all active: no decay. Line 16: 6 s of
+         * 60 s, nothing active: 90000 kB, goal 77959 pages: 250000 - 21505 +
+         * 12144 = 240639 = 962556 kB. Floor: reserve 2387 + 25344 + (259757
+         * - 25344) / 32 = 35056 pages = 140224 kB. */
+        assert_string_equal(out,
+                "t_s,target_kb,goal_kb,floor_kb,frontswap_target_pages,cache_cushion_kb\n"
+                "0,951308,221836,140224,-1,0\n"
+                "5,963808,321836,140224,-1,100000\n"
+                "6,963808,321836,140224,-1,100000\n"
+                "10,963808,321836,140224,-1,100000\n"
+                "16,962556,311836,140224,-1,90000\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_header),
+                cmocka_unit_test(test_run_cache),
                 cmocka_unit_test(test_row),
                 cmocka_unit_test(test_time),
                 cmocka_unit_test(test_format),

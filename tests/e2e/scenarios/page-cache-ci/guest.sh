@@ -1,0 +1,1 @@
+../page-cache/guest.sh
