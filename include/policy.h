@@ -187,6 +187,10 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
  * only; the frontswap shrink is the regular tick's. ret->balloon is false
  * when ballooning or the watch is disabled.
  */
+/* Whether the cache cushion is in effect: cache_cushion = yes with a
+ * policy that has it (adaptive), ballooning enabled. */
+bool policy_cache_cushion_on(const struct sb_settings *s);
+
 /* What one held look adds: the larger of watch_low_mb and brake_margin_mb,
  * at least 4 MiB. */
 uint64_t policy_brake_step_mb(const struct sb_settings *s);

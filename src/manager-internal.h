@@ -72,9 +72,6 @@ void manager_note_target(struct manager *m, const struct sb_observation *o,
                          const struct sb_decision *d, uint64_t target_kb, bool watch);
 const char *manager_status_of(const struct manager *m);
 
-/* Whether the cache cushion is in effect: cache_cushion = yes with a policy
- * that has it (adaptive), ballooning enabled. */
-bool manager_cache_cushion_on(const struct manager *m);
 /* Says once when cache_cushion = yes does nothing (policy seed). */
 void manager_note_cache_settings(const struct manager *m);
 

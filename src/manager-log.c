@@ -27,7 +27,7 @@ void manager_log_decision(struct manager *m, const struct sb_observation *o,
         };
         const uint64_t vc[N_CACHE] = { d->cache_cushion_kb, o->active_file_kb,
                                        o->inactive_file_kb, d->refault_kb_per_min };
-        bool cache = manager_cache_cushion_on(m);
+        bool cache = policy_cache_cushion_on(&m->cfg.settings);
         size_t n = N_NUM + 2;
         char cushion[48] = "";
         const uint64_t v[N_NUM] = { target_kb,          d->goal_kb,         d->floor_kb,

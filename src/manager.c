@@ -72,13 +72,6 @@ static int observe_totalreserve(struct manager *m, uint64_t now_usec)
         return 0;
 }
 
-bool manager_cache_cushion_on(const struct manager *m)
-{
-        const struct sb_settings *s = &m->cfg.settings;
-
-        return s->enabled && s->cache_cushion && s->policy == SB_POLICY_ADAPTIVE;
-}
-
 void manager_note_cache_settings(const struct manager *m)
 {
         const struct sb_settings *s = &m->cfg.settings;
@@ -107,7 +100,7 @@ static void observe_cache(struct manager *m, const struct meminfo *mi, uint64_t 
         struct vmstat v;
         int r;
 
-        if (!manager_cache_cushion_on(m)) {
+        if (!policy_cache_cushion_on(&m->cfg.settings)) {
                 reread_file_close(&m->vmstat_file);
                 return;
         }

@@ -259,7 +259,7 @@ static void balloon_decide(const struct sb_settings *s, uint64_t reserved_mb,
         d->floor_target_kb = pages_to_kb(floor_target < max_p ? floor_target : max_p, shift);
 }
 
-static bool cushion_on(const struct sb_settings *s)
+bool policy_cache_cushion_on(const struct sb_settings *s)
 {
         return s->enabled && s->cache_cushion && s->policy == SB_POLICY_ADAPTIVE;
 }
@@ -365,7 +365,7 @@ int policy_decide(const struct sb_settings *s, struct sb_policy_state *state,
         }
         d.reserved_mb = policy_reserved_mb(&s->reserve, state->first_totalram_pages, shift);
 
-        if (cushion_on(s))
+        if (policy_cache_cushion_on(s))
                 cushion_update(s, state, obs, shift, &d);
         else
                 cushion_forget(state);
@@ -402,7 +402,7 @@ int policy_decide_watch(const struct sb_settings *s, const struct sb_policy_stat
          * hysteresis that would only slow a raise down */
         up.up_hysteresis = 1;
         /* the cushion as the last tick left it: a look reads no cache input */
-        d.cache_cushion_kb = cushion_on(s) ? state->cache_cushion_kb : 0;
+        d.cache_cushion_kb = policy_cache_cushion_on(s) ? state->cache_cushion_kb : 0;
         balloon_decide(&up, d.reserved_mb, d.cache_cushion_kb, obs,
                        s->frontswap_selfshrink && obs->has_frontswap, shift, &d);
 
@@ -462,7 +462,7 @@ void policy_settings_changed(const struct sb_settings *old_s, const struct sb_se
                 state->frontswap_inertia_counter = new_s->frontswap_inertia;
         /* a cushion turned off is given back at once; turned on, it starts
          * from nothing */
-        if (!cushion_on(new_s))
+        if (!policy_cache_cushion_on(new_s))
                 cushion_forget(state);
 }
 
