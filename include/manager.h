@@ -74,7 +74,8 @@ uint64_t manager_watch_period_ms(const struct manager *m);
 
 /* The xenstore fd to poll for watch events, or -1; and the handler. */
 int manager_watch_fd(const struct manager *m);
-void manager_process_watch(struct manager *m, uint64_t now_usec);
+/* True when the guest runs as another domain now: tick at once. */
+bool manager_process_watch(struct manager *m, uint64_t now_usec);
 
 /* Applies new settings (already validated). */
 void manager_reload(struct manager *m, const struct sb_config *cfg);

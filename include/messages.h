@@ -18,4 +18,5 @@
 #define SB_MESSAGE_WRITE_FAILED "6ea4d186e850433caf5ab256f9c9471e" /* a target could not be written */
 #define SB_MESSAGE_RELOAD       "e28af13b0cba41a49a3bce45d25ace6d" /* configuration reloaded or kept */
 #define SB_MESSAGE_FRONTSWAP    "680cbe09476a420d9e637931ae8720d9" /* frontswap shrunk */
+#define SB_MESSAGE_MOVED        "6bb3fcc0b576429f8fd2628defe72f68" /* runs as another domain (restore, migration) */
 #define SB_MESSAGE_BRAKE_HELD   "a230f68a71f446108ce49ac6a60d11b0" /* a slice was held at its MemoryHigh= */

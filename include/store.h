@@ -18,6 +18,9 @@ int store_open(struct store **ret);
 void store_free(struct store *s);
 
 int store_domid(const struct store *s);
+/* Reads "domid" again (it changes when xl restore or migrate rebuilt the
+ * domain and xenbus reconnected): the domid, or -errno. */
+int store_refresh_domid(struct store *s);
 int store_fd(const struct store *s); /* readable when a watch fired */
 
 int store_read_u64(struct store *s, const char *path, uint64_t *ret);

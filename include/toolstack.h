@@ -57,14 +57,22 @@ int toolstack_start(struct toolstack *t, enum guest_type type, uint64_t sysfs_ta
 void toolstack_fill_record(struct toolstack *t, struct start_record *rec);
 
 /* At each tick: reconnects when due (back-off from one tick to a minute;
- * not with backend = sysfs) and takes the pending watch events. */
-void toolstack_tick(struct toolstack *t, uint64_t now_usec);
+ * not with backend = sysfs) and takes the pending watch events (returns
+ * their TOOLSTACK_EVENT_* bits, below). */
+unsigned toolstack_tick(struct toolstack *t, uint64_t now_usec);
 
-/* The fd to poll for watch events (-1 when not connected), and its handler:
- * true when, refused so far, an event on memory/target may be a grant (a
- * permission change fires the watch): then the next apply tries xenstore. */
+/* The fd to poll for watch events (-1 when not connected), and its handler,
+ * which returns TOOLSTACK_EVENT_* bits: GRANT when, refused so far, an event
+ * on memory/target may be a grant (a permission change fires the watch):
+ * then the next apply tries xenstore; MOVED when the guest runs as another
+ * domain (xl restore or migrate: xenbus re-registers the watch on resume,
+ * which fires it): data/selfballoon/ is republished, the target is due now. */
+enum {
+        TOOLSTACK_EVENT_GRANT = 1 << 0,
+        TOOLSTACK_EVENT_MOVED = 1 << 1,
+};
 int toolstack_fd(const struct toolstack *t);
-bool toolstack_process_watch(struct toolstack *t);
+unsigned toolstack_process_watch(struct toolstack *t);
 
 /* Hands the balloon a target through the backend: 0; -ESTALE when the
  * toolstack wrote memory/target first (its value is now the ceiling, and

@@ -98,7 +98,10 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
 {
         struct daemon *d = userdata;
 
-        manager_process_watch(d->m, now(d));
+        /* restored or migrated: the balloon driver's watch fired with ours
+         * and may be taking the guest to the toolstack's target: tick now */
+        if (manager_process_watch(d->m, now(d)) && d->tick)
+                (void)rearm(d->tick, 0);
         sync_watch_source(d);
         return 0;
 }

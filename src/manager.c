@@ -354,6 +354,17 @@ static int observe_tick(struct manager *m, uint64_t now_usec, struct sb_observat
         return 0;
 }
 
+/* Another domain now (xl restore, migrate): libxl rebuilt it from
+ * memory/target, and the balloon driver's own watch may have handed the
+ * balloon the toolstack's target meanwhile. The next tick compares and
+ * writes ours again; its decision is logged even if unchanged, and a cap
+ * Xen kept on the old side is probed for again. */
+static void moved(struct manager *m)
+{
+        m->have_last = false;
+        stall_reload(m);
+}
+
 int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
 {
         struct sb_observation o;
@@ -363,7 +374,8 @@ int manager_tick(struct manager *m, uint64_t now_usec, struct tick_result *ret)
         int r;
 
         *ret = (struct tick_result){ 0 };
-        toolstack_tick(m->ts, now_usec);
+        if (toolstack_tick(m->ts, now_usec) & TOOLSTACK_EVENT_MOVED)
+                moved(m);
         r = observe_tick(m, now_usec, &o, &balloon_target_kb);
         if (r < 0)
                 return r;
@@ -489,12 +501,19 @@ int manager_watch_fd(const struct manager *m)
         return toolstack_fd(m->ts);
 }
 
-void manager_process_watch(struct manager *m, uint64_t now_usec)
+bool manager_process_watch(struct manager *m, uint64_t now_usec)
 {
+        unsigned ev = toolstack_process_watch(m->ts);
+
+        if (ev & TOOLSTACK_EVENT_MOVED) {
+                moved(m);
+                return true;
+        }
         /* a grant (xenstore-chmod in dom0) counts at once, not at the next
          * tick or reload: hand xenstore the target that stands */
-        if (toolstack_process_watch(m->ts) && m->have_last && !m->opt.dry_run)
+        if ((ev & TOOLSTACK_EVENT_GRANT) && m->have_last && !m->opt.dry_run)
                 (void)toolstack_try_grant(m->ts, m->last_target_kb, now_usec);
+        return false;
 }
 
 void manager_reload(struct manager *m, const struct sb_config *cfg)

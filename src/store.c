@@ -53,6 +53,19 @@ int store_domid(const struct store *s)
         return s->domid;
 }
 
+int store_refresh_domid(struct store *s)
+{
+        uint64_t domid;
+        int r = store_read_u64(s, "domid", &domid);
+
+        if (r < 0)
+                return r;
+        if (domid >= 0x7FF0)
+                return -EBADMSG;
+        s->domid = (int)domid;
+        return s->domid;
+}
+
 int store_fd(const struct store *s)
 {
         return xs_fileno(s->xs);

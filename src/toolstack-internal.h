@@ -42,6 +42,7 @@ struct toolstack {
         /* auto: xenstore refused us (EACCES) until the retry time */
         bool denied;
         uint64_t denied_retry_usec;
+        bool moved; /* another domain since xenstore last took a write */
         const char *backend;
 
         /* memory/target as last seen, whether we wrote it, the ceiling */
@@ -60,3 +61,5 @@ struct toolstack {
 
 /* A failed xenstore call: drops the connection if it is gone; returns r. */
 int toolstack_check(struct toolstack *t, int r);
+/* Whether the guest runs as another domain now (then says so, once). */
+bool toolstack_check_moved(struct toolstack *t);

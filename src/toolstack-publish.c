@@ -45,6 +45,9 @@ void toolstack_publish(struct toolstack *t, const struct toolstack_report *r, ui
 {
         if (!t->store || t->opt.dry_run)
                 return;
+        /* a move the watch missed is found by the heartbeat's minute */
+        if (t->heartbeat_sent && now_usec >= t->heartbeat_usec + HEARTBEAT_USEC)
+                (void)toolstack_check_moved(t);
         if (r->has_target)
                 publish_u64(t, PUB_TARGET, r->target_kb);
         if (r->has_limits) {

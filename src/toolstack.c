@@ -214,11 +214,11 @@ static void reconnect(struct toolstack *t, uint64_t now_usec)
         t->retry_usec = now_usec + t->backoff_usec - tick / 2;
 }
 
-void toolstack_tick(struct toolstack *t, uint64_t now_usec)
+unsigned toolstack_tick(struct toolstack *t, uint64_t now_usec)
 {
         if (!t->store && t->opt.backend != SB_BACKEND_SYSFS)
                 reconnect(t, now_usec);
-        (void)toolstack_process_watch(t); /* a grant: this tick's write tries it */
+        return toolstack_process_watch(t); /* a grant: this tick's write tries it */
 }
 
 int toolstack_fd(const struct toolstack *t)
@@ -226,10 +226,60 @@ int toolstack_fd(const struct toolstack *t)
         return t->store ? store_fd(t->store) : -1;
 }
 
-bool toolstack_process_watch(struct toolstack *t)
+/* xl restore and xl migrate rebuild the guest as another domain: xenbus
+ * reconnects under the new domid (relative paths and our watch follow it,
+ * and re-registering the watch fires it), the new domain's data/ is empty,
+ * static-max may differ and a grant of memory/target did not come along.
+ * memory/target itself is carried over by libxl, so what we saw or wrote
+ * there stays known. True when the domain changed. */
+bool toolstack_check_moved(struct toolstack *t)
+{
+        struct log_field f[2] = { { .name = "SELFBALLOON_DOMID" },
+                                  { .name = "SELFBALLOON_OLD_DOMID" } };
+        int old = t->domid, r;
+        uint64_t v;
+
+        if (!t->store || old < 0)
+                return false;
+        r = toolstack_check(t, store_refresh_domid(t->store));
+        if (r < 0 || r == old)
+                return false;
+        t->domid = r;
+        memset(t->published, 0, sizeof(t->published));
+        t->heartbeat_sent = false;
+        if (store_read_u64(t->store, "memory/static-max", &v) == 0 && v > 0) {
+                t->max_kb = v;
+                t->max_from_store = true;
+        }
+        read_name(t);
+        /* xenstore was in use: try it on the new side at once, so its
+         * refusal is said now (denied() names the new domain) */
+        if (t->written && !t->denied)
+                t->moved = true;
+        snprintf(f[0].value, sizeof(f[0].value), "%d", r);
+        snprintf(f[1].value, sizeof(f[1].value), "%d", old);
+        if (t->denied && t->opt.backend == SB_BACKEND_AUTO)
+                /* the grant hint said at start names the old domain */
+                log_fields(LOG_NOTICE, SB_MESSAGE_MOVED, f, 2,
+                           "the guest runs as domain %d now (was %d: restored or migrated): "
+                           "publishing data/selfballoon/ there, checking the balloon's target "
+                           "at once; still through sysfs (to let the toolstack see the guest's "
+                           "targets, run in dom0: xenstore-chmod "
+                           "/local/domain/%d/memory/target n0 b%d)",
+                           r, old, r, r);
+        else
+                log_fields(LOG_NOTICE, SB_MESSAGE_MOVED, f, 2,
+                           "the guest runs as domain %d now (was %d: restored or migrated): "
+                           "publishing data/selfballoon/ there, checking the balloon's target "
+                           "at once",
+                           r, old);
+        return true;
+}
+
+unsigned toolstack_process_watch(struct toolstack *t)
 {
         char token[16];
-        bool maybe_granted = false;
+        unsigned events = 0;
         uint64_t v;
         int r;
 
@@ -238,17 +288,19 @@ bool toolstack_process_watch(struct toolstack *t)
                         toolstack_check(t, r);
                         break;
                 }
+                if (toolstack_check_moved(t))
+                        events |= TOOLSTACK_EVENT_MOVED;
                 /* xenstored fires the watch on a permission change too: while
                  * refused, any event may be the grant, so try at once */
                 if (t->denied) {
                         t->denied_retry_usec = 0;
-                        maybe_granted = true;
+                        events |= TOOLSTACK_EVENT_GRANT;
                 }
                 if (toolstack_check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
                         continue;
                 saw_target(t, v);
         }
-        return maybe_granted;
+        return events;
 }
 
 /* memory/target on xenstore's scale; a toolstack write racing ours must
@@ -277,7 +329,15 @@ static int write_xenstore(struct toolstack *t, uint64_t kb)
  * fault), a restart in the same boot only says it still applies. */
 static void denied(struct toolstack *t, uint64_t now_usec)
 {
-        if (!t->denied && t->written) {
+        if (!t->denied && t->moved) {
+                /* libxl wrote the new domain's memory/target read-only */
+                log_msg(LOG_NOTICE, SB_MESSAGE_FALLBACK,
+                        "xenstore refuses memory/target on domain %d (a restore or migration "
+                        "does not carry the grant over): driving the balloon through sysfs; "
+                        "to grant it again, run in dom0: xenstore-chmod "
+                        "/local/domain/%d/memory/target n0 b%d",
+                        t->domid, t->domid, t->domid);
+        } else if (!t->denied && t->written) {
                 /* it worked before: the grant was taken back */
                 log_msg(LOG_NOTICE, SB_MESSAGE_FALLBACK,
                         "xenstore refuses memory/target again (the grant was revoked): "
@@ -303,13 +363,18 @@ static void denied(struct toolstack *t, uint64_t now_usec)
                                 "first start)");
         }
         t->denied = true;
+        t->moved = false;
         t->denied_retry_usec = now_usec + DENIED_RETRY_USEC;
 }
 
+/* Whether this tick must write even if the balloon is on target: a refused
+ * xenstore is due for another try, or the guest moved while xenstore was in
+ * use (libxl carried memory/target over and the balloon follows it, so no
+ * target differs; only a write finds out that the grant stayed behind). */
 bool toolstack_retry_due(const struct toolstack *t, uint64_t now_usec)
 {
-        return t->opt.backend == SB_BACKEND_AUTO && t->denied && t->store &&
-               now_usec >= t->denied_retry_usec;
+        return t->opt.backend == SB_BACKEND_AUTO && t->store &&
+               ((t->denied && now_usec >= t->denied_retry_usec) || t->moved);
 }
 
 /* The write through xenstore worked: say so if it had been refused. */
@@ -319,6 +384,7 @@ static void xenstore_worked(struct toolstack *t, uint64_t kb)
                 log_msg(LOG_NOTICE, SB_MESSAGE_GRANTED,
                         "memory/target is writable now: using xenstore");
         t->denied = false;
+        t->moved = false;
         t->written = true;
         t->last_written = (uint64_t)((int64_t)kb + t->offset_kb);
         t->target_seen = t->last_written;

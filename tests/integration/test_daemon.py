@@ -372,9 +372,9 @@ def guest5(xs):
     return xs.start_guest(DOMID)
 
 
-def data(xs):
+def data(xs, domid=DOMID):
     """data/selfballoon/ as dom0 sees it: {key: value}, {} when absent."""
-    base = f'{DOM}/data/selfballoon'
+    base = f'/local/domain/{domid}/data/selfballoon'
     if not xs.exists(base):
         return {}
     return {k: xs.read(f'{base}/{k}') for k in xs.ls(base)}
@@ -390,8 +390,8 @@ def without_heartbeat(got, what):
     return got
 
 
-def xs_target(xs):
-    return int(xs.read(f'{DOM}/memory/target'))
+def xs_target(xs, domid=DOMID):
+    return int(xs.read(f'/local/domain/{domid}/memory/target'))
 
 
 def guest_writes(xs):
@@ -903,6 +903,267 @@ def test_reconnect_as_another_domain(xs, base):
     xs.write(f'/local/domain/{other}/memory/target', str(ceiling))
     d.wait_log(rf'the toolstack set memory/target to {ceiling} kB')
     d.wait_target(ceiling)
+    eq(d.stop(), 0, 'exit status')
+
+
+# ---- 4b: restored or migrated: the same connection, another domain ----------------
+#
+# xl save/restore and xl migrate rebuild the guest as another domain; its
+# kernel's xenbus carries on under the new domid (relative paths resolve
+# there) and registers every watch again, which fires each once. The
+# harness plays that with move_guest(): the daemon keeps its connection.
+
+MOVED_TO = 8  # the domain the guest runs as after the move
+
+
+def moved_re(new, old=DOMID):
+    return (rf'^the guest runs as domain {new} now \(was {old}: restored or '
+            r'migrated\): ')
+
+
+def move_grant_lost_re(new):
+    return (rf'^xenstore refuses memory/target on domain {new} \(a restore '
+            r'or migration does not carry the grant over\): driving the '
+            r'balloon through sysfs; ')
+
+
+def test_move_republishes(xs, base):
+    """Not granted (sysfs): the move is said at once with both domids, and
+    data/selfballoon/ appears under the new domain, written by the daemon
+    after the move (empty before: the harness copies nothing), while the
+    balloon keeps the daemon's target and the grant hint is not said
+    again. The toolstack's writes to the new memory/target count."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    d.wait_log(re.escape(GRANT_HINT), level='notice')
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: set(data(xs)) == set(PUB_KEYS), 5,
+               f'data/selfballoon/ on domain {DOMID}; log:\n{d.log()}')
+    xs.setup_domain(MOVED_TO, static_max_kb=STATIC_MAX_KB,
+                    target_kb=xs_target(xs), name=f'guest{DOMID}')
+    # the control: whatever appears there below is the daemon's doing
+    eq(data(xs, MOVED_TO), {}, f'data/selfballoon/ of domain {MOVED_TO} '
+       'before the move')
+    n_decisions = len(d.decisions())
+    xs.move_guest(DOMID, MOVED_TO, setup=False)
+    t_moved = time.monotonic()
+    line = d.wait_log(moved_re(MOVED_TO), level='notice', timeout=5)[0]
+    # the watch brings it, not the heartbeat's minute (MINUTE_TICKS ticks)
+    check(time.monotonic() - t_moved < 5 * TICK,
+          f'the move said {time.monotonic() - t_moved:.2f} s after it')
+    for field in (f'SELFBALLOON_DOMID={MOVED_TO}',
+                  f'SELFBALLOON_OLD_DOMID={DOMID}'):
+        check(field in line, f'{field} not in {line}')
+    wait_until(lambda: set(data(xs, MOVED_TO)) == set(PUB_KEYS), 5 * TICK,
+               f'data/selfballoon/ on domain {MOVED_TO} within 5 ticks: '
+               f'{data(xs, MOVED_TO)}; log:\n{d.log()}')
+    pub = f'/local/domain/{MOVED_TO}/data/selfballoon'
+    eq(without_heartbeat(data(xs, MOVED_TO), pub),
+       {'target_kb': str(want['target_kb']),
+        'goal_kb': str(want['goal_kb']),
+        'floor_kb': str(want['floor_kb']),
+        'backend': 'sysfs', 'status': 'running', 'policy': 'seed'}, pub)
+    for k in PUB_KEYS:
+        eq(xs.get_perms(f'{pub}/{k}')[0], f'n{MOVED_TO}', f'owner of {pub}/{k}')
+    time.sleep(4 * TICK)
+    eq(tree.target_kb, want['target_kb'], 'sysfs target_kb after the move')
+    eq([x['SELFBALLOON_TARGET_KB'] for x in d.decisions()[n_decisions:]],
+       [want['target_kb']], 'decisions after the move (logged again once)')
+    eq(d.count(r'^the guest runs as domain '), 1, 'move notices')
+    eq(len([l for l in d.lines() if GRANT_HINT in l]), 1, 'grant hints')
+    eq(d.count(r'does not carry the grant over|the grant was revoked'), 0,
+       'grant-lost notices (there was no grant)')
+    eq(d.count(r'xenstore connection lost'), 0, 'the move taken for a loss')
+    eq(xs_target(xs, MOVED_TO), XS_TARGET_KB, 'memory/target (untouched)')
+    # the watch is domain 8's now: the toolstack's target there is a ceiling
+    ceiling = want['target_kb'] - 23756
+    xs.write(f'/local/domain/{MOVED_TO}/memory/target', str(ceiling))
+    d.wait_log(rf'the toolstack set memory/target to {ceiling} kB',
+               level='notice')
+    d.wait_target(ceiling)
+    eq(d.stop(), 0, 'exit status')
+    eq(data(xs, MOVED_TO).get('status'), 'stopped', 'data status at stop')
+
+
+def test_move_to_another_static_max(xs, base):
+    """The new domain may be given another static-max (xl restore with a
+    changed configuration): the move makes the daemon read it, and its
+    floor and target follow, published under the new domain."""
+    guest5(xs)
+    other_max = 1048576
+    tree = Tree(base)
+    want = expect(tree)
+    moved = expect(tree, max_kb=other_max)
+    check(moved['floor_kb'] != want['floor_kb'], 'test needs another floor')
+    d = Daemon(xs, tree, base)
+    d.wait_target(want['target_kb'])
+    wait_until(lambda: data(xs).get('floor_kb') == str(want['floor_kb']), 5,
+               'data floor_kb')
+    xs.move_guest(DOMID, MOVED_TO, static_max_kb=other_max)
+    d.wait_log(moved_re(MOVED_TO), level='notice')
+    pub = f'/local/domain/{MOVED_TO}/data/selfballoon'
+    wait_until(lambda: data(xs, MOVED_TO).get('floor_kb') ==
+               str(moved['floor_kb']), 5 * TICK,
+               f'{pub}/floor_kb for static-max {other_max}: '
+               f'{data(xs, MOVED_TO)}; log:\n{d.log()}')
+    eq(without_heartbeat(data(xs, MOVED_TO), pub),
+       {'target_kb': str(moved['target_kb']),
+        'goal_kb': str(moved['goal_kb']),
+        'floor_kb': str(moved['floor_kb']),
+        'backend': 'sysfs', 'status': 'running', 'policy': 'seed'}, pub)
+    d.wait_target(moved['target_kb'])
+    eq(d.decisions()[-1]['SELFBALLOON_MAX_KB'], other_max, 'max in the decision')
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_move_loses_grant(xs, base):
+    """Granted, the daemon writes memory/target; the new domain's is
+    read-only (libxl lays it out so) and holds what the daemon last wrote
+    (libxl carries it over): one notice naming the new domain, the balloon
+    through sysfs, and neither a revoke nor a toolstack ceiling seen in it.
+    (The fixture's balloon does not follow memory/target, so the daemon
+    writes it at every tick: its next write meets the refusal.)"""
+    guest5(xs)
+    xs.grant_target(DOMID)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    wait_until(lambda: data(xs).get('backend') == 'xenstore', 5,
+               'data backend xenstore')
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb (xenstore in use)')
+    last = xs_target(xs)
+    xs.move_guest(DOMID, MOVED_TO, target_kb=last)
+    eq(xs.get_perms(f'/local/domain/{MOVED_TO}/memory/target'),
+       ['n0', f'r{MOVED_TO}'], 'the new memory/target is read-only')
+    d.wait_log(moved_re(MOVED_TO), level='notice', timeout=5)
+    line = d.wait_log(move_grant_lost_re(MOVED_TO), level='notice',
+                      timeout=5)[0]
+    hint = (f'xenstore-chmod /local/domain/{MOVED_TO}/memory/target '
+            f'n0 b{MOVED_TO}')
+    check(hint in line, f'"{hint}" not in {line}')
+    d.wait_target(want['target_kb'], timeout=3)
+    wait_until(lambda: data(xs, MOVED_TO).get('backend') == 'sysfs', 5,
+               f'data backend sysfs on domain {MOVED_TO}: '
+               f'{data(xs, MOVED_TO)}; log:\n{d.log()}')
+    time.sleep(4 * TICK)
+    got = data(xs, MOVED_TO)
+    eq((got.get('target_kb'), got.get('status')),
+       (str(want['target_kb']), 'running'), 'data target_kb, status')
+    eq(d.count(r'does not carry the grant over'), 1, 'grant-lost notices')
+    eq(d.count(r'the grant was revoked'), 0, 'revoke notices')
+    eq(d.count(r'the toolstack set memory/target'), 0, 'ceiling notices')
+    eq([l for l in d.lines() if GRANT_HINT in l], [], f'hints for domain {DOMID}')
+    eq(d.count(r'xenstore connection lost'), 0, 'the move taken for a loss')
+    eq(xs_target(xs, MOVED_TO), last, 'memory/target (the refused write)')
+    eq(tree.target_kb, want['target_kb'], 'sysfs target_kb')
+    eq(d.stop(), 0, 'exit status')
+    # the restore at stop meets the refusal as well: sysfs
+    eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb restored at stop')
+
+
+def test_move_ticks_at_once(xs, base):
+    """The balloon driver's own watch fires on the move too and hands the
+    balloon the toolstack's memory/target: the daemon ticks at once and puts
+    its target back, not a whole interval later. A long tick (2 s) makes
+    the difference visible; the move comes right after a tick (STATUS=)."""
+    tick = 2.0
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    check(want['target_kb'] != XS_TARGET_KB, 'test needs a target to restore')
+    n = NotifySocket(base)
+    try:
+        env = dict(os.environ, NOTIFY_SOCKET=n.path)
+        d = Daemon(xs, tree, base, env=env, tick_ms=int(tick * 1000))
+        d.wait_target(want['target_kb'])
+        wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
+        ticks = len([m for m in n.messages()
+                     if any(x.startswith('STATUS=') for x in m)])
+        wait_until(lambda: len([m for m in n.messages() if any(
+            x.startswith('STATUS=') for x in m)]) > ticks, 2 * tick + 1,
+            'a regular tick')
+        t_tick = time.monotonic()
+        # the kernel: its balloon watch sets the toolstack's target
+        tree.write(TARGET_FILE, f'{XS_TARGET_KB}\n')
+        xs.move_guest(DOMID, MOVED_TO)
+        t_moved = time.monotonic()
+        d.wait_target(want['target_kb'], timeout=2 * tick)
+        took = time.monotonic() - t_moved
+        check(took < tick / 3, f'the target came back {took:.2f} s after the '
+              f'move ({t_moved - t_tick:.2f} s after a tick; ticks every '
+              f'{tick} s)\n--- daemon log:\n{d.log()}')
+        d.wait_log(moved_re(MOVED_TO), level='notice', timeout=1)
+        eq(d.stop(), 0, 'exit status')
+    finally:
+        n.close()
+
+
+def test_move_missed_watch_found_by_heartbeat(xs, base):
+    """A move without the watch event (a kernel that would not register the
+    watches again): nothing is said or published under the new domain
+    until the heartbeat's minute (MINUTE_TICKS ticks) looks at the domid;
+    then both happen. The first half is the control of
+    test_move_republishes: there, the watch is what republishes at once."""
+    guest5(xs)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: 'heartbeat' in data(xs), 5, 'the first heartbeat')
+    t_beat = time.monotonic()  # the heartbeat's minute runs from here
+    d.wait_target(want['target_kb'])
+    xs.move_guest(DOMID, MOVED_TO, watches=False)
+    t_moved = time.monotonic()
+    quiet_until = min(t_moved + 5 * TICK, t_beat + (MINUTE_TICKS - 2) * TICK)
+    check(quiet_until - t_moved >= 2 * TICK,
+          f'the move came {t_moved - t_beat:.2f} s after the heartbeat: too '
+          'late to tell the watch from the minute')
+    while time.monotonic() < quiet_until:
+        eq(data(xs, MOVED_TO), {}, f'data/selfballoon/ of domain {MOVED_TO} '
+           'without the watch event')
+        time.sleep(0.02)
+    eq(d.count(r'^the guest runs as domain '), 0, 'move notices without the '
+       'watch event, before the minute')
+    d.wait_log(moved_re(MOVED_TO), level='notice',
+               timeout=t_beat + (MINUTE_TICKS + 3) * TICK - time.monotonic())
+    wait_until(lambda: set(data(xs, MOVED_TO)) == set(PUB_KEYS), 3 * TICK,
+               f'data/selfballoon/ on domain {MOVED_TO}: {data(xs, MOVED_TO)}')
+    eq(data(xs, MOVED_TO)['target_kb'], str(want['target_kb']), 'target_kb')
+    eq(d.stop(), 0, 'exit status')
+
+
+def test_move_loses_grant_when_settled(xs, base):
+    """As test_move_loses_grant, with the balloon following memory/target as
+    the kernel's does (so the daemon has stopped writing: its target
+    stands) and nothing changing after the move: the lost grant must still
+    be found and said at once, and data/ must not claim xenstore on a
+    domain where the guest cannot write memory/target."""
+    guest5(xs)
+    xs.grant_target(DOMID)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    tree.write(TARGET_FILE, f'{want["target_kb"]}\n')  # the kernel's watch
+    time.sleep(2 * TICK)
+    n = len(guest_writes(xs))
+    time.sleep(3 * TICK)
+    eq(guest_writes(xs)[n:], [], 'writes once the balloon has the target')
+    eq(data(xs).get('backend'), 'xenstore', 'data backend before the move')
+    xs.move_guest(DOMID, MOVED_TO, target_kb=xs_target(xs))
+    # the kernel's balloon watch fires too: memory/target, unchanged
+    d.wait_log(moved_re(MOVED_TO), level='notice', timeout=5)
+    d.wait_log(move_grant_lost_re(MOVED_TO), level='notice', timeout=5 * TICK)
+    wait_until(lambda: data(xs, MOVED_TO).get('backend') == 'sysfs', 5 * TICK,
+               f'data backend sysfs on domain {MOVED_TO}: '
+               f'{data(xs, MOVED_TO)}; log:\n{d.log()}')
+    eq(d.count(r'the grant was revoked|the toolstack set memory/target'), 0,
+       'revoke or ceiling notices')
+    eq(tree.target_kb, want['target_kb'], 'sysfs target_kb')
     eq(d.stop(), 0, 'exit status')
 
 

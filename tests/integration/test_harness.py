@@ -10,12 +10,15 @@ environment. Prints 'N passed, N failed'; exits non-zero on any failure.
 import ctypes
 import inspect
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
-from xsharness import LineReader, XenstoreHarness, XsError, _HDR, check, eq
+from xsharness import (LineReader, XenstoreHarness, XsError, XS_WATCH_EVENT,
+                       XS_WRITE, _HDR, check, eq)
 
 DOM = '/local/domain/3'
 STATIC_MAX = 524288
@@ -272,6 +275,130 @@ def test_two_guests_are_separate(xs):
         eq(g5.read_watch(), ('memory/target', 'five'), 'g5 event')
         eq(g3.pending_watch(0.3), None, 'guest 3 saw guest 5\'s event')
         expect_xs_error('EACCES', g5.read, f'{DOM}/memory/target')
+
+
+def _raw_messages(c, quiet=0.3):
+    """Every message that reaches client c until none comes for quiet
+    seconds, as (type, path, token) for events and (type, payload) else."""
+    out = []
+    while True:
+        try:
+            mtype, _, _, body = c._recv_msg(time.monotonic() + quiet)
+        except TimeoutError:
+            return out
+        if mtype == XS_WATCH_EVENT:
+            path, token = body.split(b'\0')[:2]
+            out.append((mtype, path.decode(), token.decode()))
+        else:
+            out.append((mtype, body))
+
+
+def test_move_guest(xs):
+    """xl save/restore, xl migrate: the client's connection is guest 4's
+    from then on. Its watches come along (each fires once, only the events
+    reach it, no reply to the re-registration); one it dropped does not;
+    a request it was half-way through sending lands on the new domain."""
+    guest3(xs)
+    old_sock = xs.guest_socket(3)
+    g = xs.client(3)
+    g.watch('memory/target', 'tok')
+    g.watch('data', 'd')
+    g.watch('domid', 'gone')
+    eq([g.read_watch() for _ in range(3)],
+       [('memory/target', 'tok'), ('data', 'd'), ('domid', 'gone')],
+       'initial events')
+    g.unwatch('domid', 'gone')
+    g.write('data/x', '1')
+    eq(g.read_watch(), ('data/x', 'd'), 'event for the write')
+    payload = b'data/late\0' + b'here'
+    msg = _HDR.pack(XS_WRITE, 42, 0, len(payload)) + payload
+    g.send_raw(msg[:20])  # half a request, then the move
+    time.sleep(0.05)
+    eq(xs.move_guest(3, 4), old_sock, 'socket of the moved guest')
+    eq(xs.guest_socket(4), old_sock, 'guest_socket(4) after the move')
+    check(xs.guest_running(4) and not xs.guest_running(3),
+          'bridge not known as guest 4\'s')
+    eq(sorted(_raw_messages(g)),
+       [(XS_WATCH_EVENT, 'data', 'd'), (XS_WATCH_EVENT, 'memory/target', 'tok')],
+       'what reaches the client on the move (events only, no dropped watch)')
+    g.send_raw(msg[20:])
+    eq(_raw_messages(g), [(XS_WATCH_EVENT, 'data/late', 'd'),
+                          (XS_WRITE, b'OK\0')],
+       'reply to the held request (and the data/ watch\'s event)')
+    eq(xs.read('/local/domain/4/data/late'), 'here', 'held request on domain 4')
+    eq(g.read('domid'), '4', 'relative read after the move')
+    eq(g.read('name'), 'guest3', 'the name comes along')
+    eq(g.read('memory/target'), str(TARGET), 'memory/target carried over')
+    expect_xs_error('EACCES', g.write, 'memory/target', '1')
+    check(not xs.exists(DOM), 'domain 3 left behind (destroy_old)')
+    check(not xs.dom0.is_domain_introduced(3), 'domain 3 still introduced')
+    xs.write('/local/domain/4/memory/target', '7777')
+    eq(_raw_messages(g), [(XS_WATCH_EVENT, 'memory/target', 'tok')],
+       'the watch on domain 4')
+    g.write('data/y', '2')
+    eq(g.read_watch(), ('data/y', 'd'), 'the data/ watch on domain 4')
+    eq(xs.get_perms('/local/domain/4/data/y')[0], 'n4', 'owner of a new node')
+
+    # again, and a libxenstore client (xenstore-watch) along
+    g.close()
+    w = xs.spawn(['xenstore-watch', '-n', '3', 'memory/target'], domid=4,
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = LineReader(w.stdout)
+    eq(lines.readline(5), 'memory/target', 'xenstore-watch initial event')
+    xs.move_guest(4, 6, target_kb=4321)
+    eq(lines.readline(5), 'memory/target', 'xenstore-watch event on the move')
+    xs.write('/local/domain/6/memory/target', '1234')
+    eq(lines.readline(5), 'memory/target', 'xenstore-watch event on domain 6')
+    eq(w.wait(5), 0, 'xenstore-watch exit status')
+    eq(cli_ok(xs, 'xenstore-read', 'memory/target', domid=6), '1234',
+       'a new client on the moved socket is domain 6')
+    # a move with no client connected, and one without the watches
+    xs.move_guest(6, 8)
+    eq(cli_ok(xs, 'xenstore-read', 'domid', domid=8), '8', 'moved idle')
+    with xs.client(8) as c:
+        c.watch('memory/target', 'x')
+        eq(c.read_watch(), ('memory/target', 'x'), 'initial event')
+        xs.move_guest(8, 9, watches=False)
+        eq(_raw_messages(c), [], 'events of a move without the watches')
+        xs.write('/local/domain/9/memory/target', '1')
+        eq(c.pending_watch(0.3), None, 'a watch the kernel did not bring')
+        eq(c.read('domid'), '9', 'relative read')
+    try:
+        xs.start_guest(3)
+        raise AssertionError('guest 3 started on the socket guest 9 uses')
+    except RuntimeError as e:
+        check('serves guest 9' in str(e), f'refusal: {e}')
+    xs.kill_domain(9)
+    check(not os.path.exists(old_sock), 'socket left after kill_domain')
+
+
+def test_move_guest_finishes_request_in_flight(xs):
+    """A request xenstored has when the move starts is answered by the old
+    domain, before the move (xs_suspend() waits for it): made certain by
+    stopping xenstored while it holds one."""
+    guest3(xs)
+    xs.setup_domain(4, static_max_kb=STATIC_MAX, target_kb=TARGET)
+    g = xs.client(3)
+    eq(g.read('domid'), '3', 'before')
+    payload = b'data/inflight\0' + b'3'
+    os.kill(xs.xenstored_pid, signal.SIGSTOP)
+    try:
+        g.send_raw(_HDR.pack(XS_WRITE, 7, 0, len(payload)) + payload)
+        time.sleep(0.1)  # in the ring: the bridge has it
+        moved = []
+        t = threading.Thread(target=lambda: moved.append(
+            xs.move_guest(3, 4, setup=False, destroy_old=False)))
+        t.start()
+        time.sleep(0.3)
+        check(not moved, 'moved with a request unanswered')
+    finally:
+        os.kill(xs.xenstored_pid, signal.SIGCONT)
+    t.join(10)
+    check(moved, 'no move')
+    eq(_raw_messages(g), [(XS_WRITE, b'OK\0')], 'reply on the old ring')
+    eq(xs.read(f'{DOM}/data/inflight'), '3', 'written by domain 3')
+    check(not xs.exists('/local/domain/4/data/inflight'), 'domain 4 wrote it')
+    eq(g.read('domid'), '4', 'after')
 
 
 # ---- harness properties -------------------------------------------------

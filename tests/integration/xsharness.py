@@ -18,6 +18,10 @@ A bridge serves one client at a time; the next one waits in the listen
 queue until the current one disconnects, and then starts on a fresh guest
 connection (no watches or transactions left over).
 
+move_guest(5, 7) is xl save/restore or xl migrate: guest 5's programs keep
+their connection (the same socket), which is domain 7 from then on, with
+their watches registered there again as the guest kernel does on resume.
+
 Children are killed when the harness closes, and by the kernel
 (PR_SET_PDEATHSIG) if this process dies first; create the harness and
 spawn from one thread, as that signal follows the thread that forked.
@@ -279,6 +283,13 @@ def _tail(path, n=2000):
         return ''
 
 
+def _lines(path):
+    """The whole lines of a child's stdout file so far."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    return data.decode(errors='replace').split('\n')[:-1]
+
+
 def _wait_for_line(path, proc, timeout, what, log):
     """Poll a child's stdout file for its first full line (its 'ready')."""
     deadline = time.monotonic() + timeout
@@ -329,6 +340,7 @@ class XenstoreHarness:
         self.workdir = None
         self._xenstored = None
         self._bridges = {}      # domid -> Popen
+        self._sockets = {}      # domid -> socket path, for moved guests
         self._procs = []        # spawned by tests
         self._clients = []
         self._dom0 = None
@@ -544,24 +556,32 @@ class XenstoreHarness:
     # ---- guests ----------------------------------------------------------
 
     def guest_socket(self, domid):
-        return os.path.join(self.workdir, f'guest-{domid}.sock')
+        """Guest domid's socket; after move_guest(old, domid), old's."""
+        return self._sockets.get(domid) or os.path.join(
+            self.workdir, f'guest-{domid}.sock')
 
     def start_guest(self, domid):
         """Start guest domid's bridge; return the socket to connect to."""
         if domid in self._bridges:
             raise RuntimeError(f'guest {domid} is already running')
         sock = self.guest_socket(domid)
+        for other, p in self._bridges.items():
+            if self.guest_socket(other) == sock and p.poll() is None:
+                raise RuntimeError(f'{sock} serves guest {other} (moved '
+                                   f'there): it cannot be guest {domid} too')
         # A domid reused after kill_domain() is a new domain.
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(self.shim_dir, f'dying-{domid}'))
         out = os.path.join(self.workdir, f'xsbridge-{domid}.out')
         log = os.path.join(self.workdir, f'xsbridge-{domid}.log')
+        move = os.path.join(self.workdir, f'xsbridge-{domid}.move')
         with open(out, 'wb') as o, open(log, 'ab') as e:
             proc = subprocess.Popen(
                 [self.bridge, '-d', str(domid), '-l', sock,
-                 '-x', self.dom0_socket, '-s', self.shim_dir],
+                 '-x', self.dom0_socket, '-s', self.shim_dir, '-m', move],
                 env=dict(os.environ, XSHARNESS_PARENT=str(os.getpid())),
                 stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+        proc.xs_out, proc.xs_log, proc.xs_move = out, log, move
         self._bridges[domid] = proc
         try:
             _wait_for_line(out, proc, self.start_timeout, f'xsbridge {domid}',
@@ -594,6 +614,9 @@ class XenstoreHarness:
         """Destroy guest domid as Xen would: xenstored sees it dying,
         releases it (deleting the nodes it owns) and fires @releaseDomain."""
         self.stop_guest(domid)
+        self._release(domid)
+
+    def _release(self, domid):
         open(os.path.join(self.shim_dir, f'dying-{domid}'), 'w').close()
         fd = os.open(os.path.join(self.shim_dir, 'evtchn'),
                      os.O_WRONLY | os.O_NONBLOCK)
@@ -601,6 +624,70 @@ class XenstoreHarness:
             os.write(fd, b'V')  # VIRQ_DOM_EXC
         finally:
             os.close(fd)
+
+    def move_guest(self, old, new, target_kb=None, static_max_kb=None,
+                   setup=True, watches=True, destroy_old=True, timeout=5.0):
+        """xl save + xl restore, or xl migrate: guest old runs as domain
+        new from now on. Its bridge keeps the client's connection (the same
+        socket: guest_socket(new) is guest_socket(old) now), finishes what
+        xenstored was answering, connects as domain new and registers the
+        client's watches there again, as the guest kernel's xenbus does on
+        resume: xenstored fires each once, the client gets the events but
+        not the replies. Returns once that is done.
+
+        setup: lay /local/domain/new out first as libxl does (setup_domain,
+        memory/target read-only for the guest: a grant does not come
+        along), with old's static-max and name, and memory/target =
+        target_kb (default: old's memory/target, which libxl carries over).
+        Nothing of old's data/ is copied. watches=False: a kernel that would
+        not register the watches again. destroy_old: then domain old is
+        destroyed, as xl does once the guest runs on the other side
+        (xenstored releases it, libxl removes /local/domain/old)."""
+        proc = self._bridges.get(old)
+        if proc is None or proc.poll() is not None:
+            raise RuntimeError(f'guest {old} is not running')
+        if new in self._bridges:
+            raise RuntimeError(f'guest {new} is already running')
+        src = f'/local/domain/{old}'
+        if setup:
+            self.setup_domain(
+                new,
+                static_max_kb=(static_max_kb if static_max_kb is not None
+                               else int(self.read(f'{src}/memory/static-max'))),
+                target_kb=(target_kb if target_kb is not None
+                           else int(self.read(f'{src}/memory/target'))),
+                name=self.read(f'{src}/name'))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.shim_dir, f'dying-{new}'))
+        with open(proc.xs_move, 'w') as f:
+            f.write(f'{new}\n' if watches else f'{new} nowatch\n')
+        done = len(_lines(proc.xs_out))
+        proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while True:
+            said = _lines(proc.xs_out)[done:]
+            if said:
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f'xsbridge {old} exited with '
+                                   f'{proc.returncode} moving to {new}: '
+                                   f'{_tail(proc.xs_log)}')
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'xsbridge {old} not moved to {new} '
+                                   f'after {timeout}s: {_tail(proc.xs_log)}')
+            time.sleep(0.002)
+        if said[0] != f'moved {new}':
+            raise RuntimeError(f'xsbridge {old}: {said[0]}: '
+                               f'{_tail(proc.xs_log)}')
+        sock = self.guest_socket(old)
+        self._bridges[new] = self._bridges.pop(old)
+        self._sockets.pop(old, None)
+        self._sockets[new] = sock
+        if destroy_old:
+            self._release(old)
+            with contextlib.suppress(XsError):
+                self.rm(src)
+        return sock
 
     # ---- processes -------------------------------------------------------
 
