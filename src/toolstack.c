@@ -230,8 +230,11 @@ int toolstack_fd(const struct toolstack *t)
  * reconnects under the new domid (relative paths and our watch follow it,
  * and re-registering the watch fires it), the new domain's data/ is empty,
  * static-max may differ and a grant of memory/target did not come along.
- * memory/target itself is carried over by libxl, so what we saw or wrote
- * there stays known. True when the domain changed. */
+ * memory/target is the one libxl rebuilt the domain from: what xl save or
+ * migrate read at its start, which may be older than our last write (the
+ * guest ran on until it was suspended). It is taken as the new domain's
+ * value, not as a toolstack decision: no ceiling from it. True when the
+ * domain changed. */
 bool toolstack_check_moved(struct toolstack *t)
 {
         struct log_field f[2] = { { .name = "SELFBALLOON_DOMID" },
@@ -245,6 +248,8 @@ bool toolstack_check_moved(struct toolstack *t)
         if (r < 0 || r == old)
                 return false;
         t->domid = r;
+        t->target_known = store_read_u64(t->store, "memory/target", &v) == 0;
+        t->target_seen = t->target_known ? v : 0;
         memset(t->published, 0, sizeof(t->published));
         t->heartbeat_sent = false;
         if (store_read_u64(t->store, "memory/static-max", &v) == 0 && v > 0) {
