@@ -74,7 +74,8 @@ uint64_t manager_watch_period_ms(const struct manager *m);
 
 /* The xenstore fd to poll for watch events, or -1; and the handler. */
 int manager_watch_fd(const struct manager *m);
-/* True when the guest runs as another domain now: tick at once. */
+/* True when the guest runs as another domain now, or the toolstack wrote
+ * memory/target: tick at once. */
 bool manager_process_watch(struct manager *m, uint64_t now_usec);
 
 /* Applies new settings (already validated). */

@@ -66,10 +66,13 @@ unsigned toolstack_tick(struct toolstack *t, uint64_t now_usec);
  * on memory/target may be a grant (a permission change fires the watch):
  * then the next apply tries xenstore; MOVED when the guest runs as another
  * domain (xl restore or migrate: xenbus re-registers the watch on resume,
- * which fires it): data/selfballoon/ is republished, the target is due now. */
+ * which fires it): data/selfballoon/ is republished, the target is due now;
+ * TOOLSTACK when the toolstack wrote memory/target (xl mem-set: the new
+ * ceiling; the balloon driver is taking the guest to it meanwhile). */
 enum {
         TOOLSTACK_EVENT_GRANT = 1 << 0,
         TOOLSTACK_EVENT_MOVED = 1 << 1,
+        TOOLSTACK_EVENT_TOOLSTACK = 1 << 2, /* the toolstack wrote memory/target */
 };
 int toolstack_fd(const struct toolstack *t);
 unsigned toolstack_process_watch(struct toolstack *t);

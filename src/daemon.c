@@ -98,8 +98,8 @@ static int on_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata
 {
         struct daemon *d = userdata;
 
-        /* restored or migrated: the balloon driver's watch fired with ours
-         * and may be taking the guest to the toolstack's target: tick now */
+        /* restored or migrated, or an xl mem-set: the balloon driver's watch
+         * fired with ours and is taking the guest to memory/target: tick now */
         if (manager_process_watch(d->m, now(d)) && d->tick)
                 (void)rearm(d->tick, 0);
         sync_watch_source(d);

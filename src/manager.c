@@ -509,6 +509,10 @@ bool manager_process_watch(struct manager *m, uint64_t now_usec)
                 moved(m);
                 return true;
         }
+        /* xl mem-set: the balloon driver's watch fired with ours and takes
+         * the guest to the toolstack's value; ours, within it, at once */
+        if (ev & TOOLSTACK_EVENT_TOOLSTACK)
+                return true;
         /* a grant (xenstore-chmod in dom0) counts at once, not at the next
          * tick or reload: hand xenstore the target that stands */
         if ((ev & TOOLSTACK_EVENT_GRANT) && m->have_last && !m->opt.dry_run)

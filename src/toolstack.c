@@ -79,13 +79,17 @@ static void toolstack_target(struct toolstack *t, uint64_t v)
                    v, t->ceiling_kb);
 }
 
-/* A value of memory/target as read now: the toolstack's if we did not write it. */
-static void saw_target(struct toolstack *t, uint64_t v)
+/* A value of memory/target as read now: the toolstack's if we did not write
+ * it (then true). */
+static bool saw_target(struct toolstack *t, uint64_t v)
 {
-        if (t->target_known && v != t->target_seen && !(t->written && v == t->last_written))
+        bool theirs = t->target_known && v != t->target_seen && !(t->written && v == t->last_written);
+
+        if (theirs)
                 toolstack_target(t, v);
         t->target_seen = v;
         t->target_known = true;
+        return theirs;
 }
 
 /* How dom0's tools name this guest, for hints an administrator can paste
@@ -303,7 +307,8 @@ unsigned toolstack_process_watch(struct toolstack *t)
                 }
                 if (toolstack_check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
                         continue;
-                saw_target(t, v);
+                if (saw_target(t, v))
+                        events |= TOOLSTACK_EVENT_TOOLSTACK;
         }
         return events;
 }
