@@ -22,11 +22,22 @@ since() { _d=$(($(now_cs) - $1)); printf '%d.%02d' $((_d / 100)) $((_d % 100)); 
 say() { echo "e2e: [$S] $*"; }
 e2e_event() { echo "$(since "$T0"),$*" >>"$R/events.csv"; }
 
-SYSDISK= SWAPDISK=
+SYSDISK= SWAPDISK= SCRATCHDISK=
 for b in /sys/block/vd*; do
 	[ "$(cat "$b/serial" 2>/dev/null)" = e2esysroot ] && SYSDISK=/dev/${b##*/}
 	[ "$(cat "$b/serial" 2>/dev/null)" = e2eswap ] && SWAPDISK=/dev/${b##*/}
+	[ "$(cat "$b/serial" 2>/dev/null)" = e2escratch ] && SCRATCHDISK=/dev/${b##*/}
 done
+
+# The domain's id and xenstore path: they change when xl restore or xl
+# migrate rebuild it (e2e_cmd_save_restore, e2e_cmd_migrate below). The
+# sampler and the broker read them from this file; /tmp/moving exists
+# while the domain is being moved (then "gone" is not the end).
+set_domain() {
+	DOMID=$(xl domid "$NAME" 2>/dev/null) || return 1
+	DP=/local/domain/$DOMID
+	echo "$DOMID $DP" >/tmp/dom
+}
 
 # ---------------------------------------------------------------- sampler
 sampler() {
@@ -34,7 +45,11 @@ sampler() {
 	next=$(now_cs)
 	while :; do
 		t=$(since "$T0")
-		mem=$(xl list "$DOMID" 2>/dev/null) || break
+		read -r DOMID DP </tmp/dom
+		if ! mem=$(xl list "$NAME" 2>/dev/null); then
+			[ -e /tmp/moving ] || break
+			mem="$NAME - 0" # saved, not restored yet: no domain
+		fi
 		mem=${mem##*"$NAME"}
 		set -- $mem
 		mem=$(($2 * 1024))
@@ -70,6 +85,58 @@ e2e_cmd_revoke_target() { e2e_event "revoke memory/target"; xenstore-chmod "$DP/
 e2e_cmd_xs_read() { xenstore-read "$DP/$1"; }
 e2e_cmd_xen_log_count() { xl dmesg | grep -c -- "$*"; }
 e2e_cmd_xen_log_tail() { xl dmesg | tail -n "${1:-20}"; }
+e2e_cmd_xl_info_free() { xl info | awk '$1 == "free_memory" { print $3 }'; }
+# The domain's max_pages in kB as Xen holds it: from Xen's domain dump
+# (debug key q), the last one for this domain.
+e2e_cmd_max_pages() {
+	xl debug-keys q
+	xl dmesg | awk -v d="General information for domain $DOMID:" '
+		index($0, d) { f = 1; next } /General information for domain/ { f = 0 }
+		f && match($0, /max_pages=[0-9]+/) { v = substr($0, RSTART + 10, RLENGTH - 10) }
+		END { if (v == "") exit 1; print v * 4 }'
+}
+
+# Save and restore (xl save to the scratch disk, not dom0's RAM root), or
+# migrate to this same host (xl migrate -s takes the command that reaches
+# the other side: here a shell that runs xl migrate-receive locally). The
+# guest asked for it and is suspended meanwhile; its answer goes to the
+# restored domain's data/e2e/ack.
+move_begin() { touch /tmp/moving; OLD=$DOMID; MT=$(now_cs); }
+move_end() { # what
+	set_domain || { rm -f /tmp/moving; echo "no domain $NAME after $1"; return 1; }
+	rm -f /tmp/moving
+	e2e_event "$1: domain $OLD -> $DOMID in $(since "$MT")s"
+	echo "$1: domain $OLD -> $DOMID in $(since "$MT")s"
+}
+e2e_cmd_save_restore() {
+	[ -n "$SCRATCHDISK" ] || { echo "no scratch disk in dom0"; return 1; }
+	move_begin
+	e2e_event "xl save"
+	if ! xl save "$NAME" "$SCRATCHDISK" >>"$R/xl-save.log" 2>&1; then
+		rm -f /tmp/moving
+		echo "xl save failed: $(tail -n 1 "$R/xl-save.log")"
+		return 1
+	fi
+	e2e_event "saved in $(since "$MT")s; xl restore"
+	if ! xl restore "$SCRATCHDISK" >>"$R/xl-restore.log" 2>&1; then
+		rm -f /tmp/moving
+		echo "xl restore failed: $(tail -n 1 "$R/xl-restore.log")"
+		return 1
+	fi
+	move_end "save+restore"
+}
+e2e_cmd_migrate() {
+	printf '#!/bin/sh\n# xl migrate -s: "ssh host xl migrate-receive", without ssh\nshift\nexec "$@"\n' >/tmp/local-ssh
+	chmod +x /tmp/local-ssh
+	move_begin
+	e2e_event "xl migrate to localhost"
+	if ! xl migrate -s /tmp/local-ssh "$NAME" localhost >>"$R/xl-migrate.log" 2>&1; then
+		rm -f /tmp/moving
+		echo "xl migrate failed: $(tail -n 1 "$R/xl-migrate.log")"
+		return 1
+	fi
+	move_end "migrate"
+}
 
 handle_requests() {
 	for n in $(xenstore-list "$DP/data/e2e/req" 2>/dev/null | sort -n); do
@@ -89,16 +156,26 @@ handle_requests() {
 			rc=127
 		fi
 		out=$(printf '%s' "$out" | head -c 1800)
+		old=$DP
+		read -r DOMID DP </tmp/dom # (a move ran in $(...): not in this shell)
 		echo "$(since "$T0") ack $n: $rc $out" >>"$R/broker.log"
 		xenstore-write "$DP/data/e2e/ack/$n" "$rc $out"
+		# moved: watch the new domain's req/ (broker's loop starts it)
+		[ "$DP" = "$old" ] || { kill "$(cat /tmp/watch.pid)"; return; }
 	done
 }
 
-# Event-driven: xenstore-watch prints a line whenever something under req/ changes.
+# Event-driven: xenstore-watch prints a line whenever something under req/
+# changes; after a move, again on the new domain's path.
 broker() {
-	(xenstore-watch "$DP/data/e2e/req" 2>/dev/null &
-		echo $! >/tmp/watch.pid
-		wait) | while read -r _; do handle_requests; done
+	while :; do
+		read -r DOMID DP </tmp/dom
+		(xenstore-watch "$DP/data/e2e/req" 2>/dev/null &
+			echo $! >/tmp/watch.pid
+			wait) | while read -r _; do handle_requests; done
+		[ -e /tmp/broker.stop ] && break
+		handle_requests # what came while no watch was set
+	done
 }
 
 # ---------------------------------------------------------------- one scenario
@@ -156,8 +233,8 @@ EOF
 		say "xl create failed"; cat "$R/xl-create.log"
 		return
 	fi
-	DOMID=$(xl domid "$NAME")
-	DP=/local/domain/$DOMID
+	rm -f /tmp/moving /tmp/broker.stop
+	set_domain
 	say "domain $DOMID created in $(since "$T0")s"
 	e2e_event "created"
 	sampler &
@@ -171,13 +248,17 @@ EOF
 	fi
 	# Follow the guest console: lines with "e2e:" show up live on the host.
 	clog=/var/log/xen/console/guest-$NAME.log
+	# xl migrate's receiving domain is "$NAME--incoming" when xenconsoled
+	# first sees it, so its console goes on in that file
+	ilog=/var/log/xen/console/guest-$NAME--incoming.log
 	# (tail's own pid is kept: a leftover tail would hold /init's tee open forever)
-	(tail -n +1 -F "$clog" 2>/dev/null &
+	(tail -q -n +1 -F "$clog" "$ilog" 2>/dev/null &
 		echo $! >/tmp/tail.pid
 		wait) | sed -u "s/^/domU[$S] /" &
 
 	timed_out=0
-	while xl domid "$NAME" >/dev/null 2>&1; do
+	while xl domid "$NAME" >/dev/null 2>&1 || [ -e /tmp/moving ]; do
+		read -r DOMID DP </tmp/dom
 		if [ $(($(now_cs) - T0)) -gt $((TIMEOUT * 100)) ]; then
 			timed_out=1
 			say "timeout after ${TIMEOUT}s: destroying the domain"
@@ -190,9 +271,10 @@ EOF
 	e2e_event "domain gone"
 	DURATION=$(since "$T0")
 	sleep 1
+	touch /tmp/broker.stop
 	kill $sp $bp $hp "$(cat /tmp/tail.pid)" "$(cat /tmp/watch.pid)" 2>/dev/null
 	wait $sp $bp $hp 2>/dev/null
-	cp "$clog" "$R/console.log" 2>/dev/null
+	cat "$clog" "$ilog" >"$R/console.log" 2>/dev/null
 	if [ $timed_out = 1 ]; then
 		echo "FAIL timeout after ${TIMEOUT}s (last guest line: $(grep -a 'e2e:' "$R/console.log" | tail -n 1))" >"$R/verdict"
 	elif [ ! -s "$R/verdict" ]; then
@@ -216,7 +298,7 @@ for deb in /e2e/debs/selfballoon-dom0_*.deb; do
 		echo "e2e: dom0: dpkg -i $deb failed: $(tail -n 1 /results/dom0-dpkg.log)"
 	fi
 done
-echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}; swap disk: ${SWAPDISK:-none}"
+echo "e2e: dom0 runner: $(wc -l </e2e/scenarios.list) scenario(s); systemd root disk: ${SYSDISK:-none}; swap disk: ${SWAPDISK:-none}; scratch disk: ${SCRATCHDISK:-none}"
 while read -r s g m mm to k sw ty args; do
 	# shellcheck disable=SC2086
 	run_scenario "$s" "$g" "$m" "$mm" "$to" "${k:-default}" "${sw:-0}" "${ty:-pv}" $args </dev/null

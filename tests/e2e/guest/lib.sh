@@ -66,7 +66,8 @@ e2e_dom0() {
 	echo "$_n" >"$E2E_TMP/seq"
 	xenstore-write "data/e2e/req/$_n" "$*" || { e2e_log "cannot write request $_n"; return 125; }
 	_i=0
-	while [ $_i -lt 300 ]; do
+	# (E2E_DOM0_WAIT: seconds, for requests that take long: a save, a migration)
+	while [ $_i -lt $((${E2E_DOM0_WAIT:-60} * 5)) ]; do
 		if _a=$(xenstore-read "data/e2e/ack/$_n" 2>/dev/null); then
 			xenstore-rm "data/e2e/ack/$_n" 2>/dev/null
 			_rc=${_a%% *}

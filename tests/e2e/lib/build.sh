@@ -350,6 +350,11 @@ run_qemu() {
 		drives+=(-drive "file=$WORK/swap.img,if=none,id=swap,format=raw"
 			-device "virtio-blk-pci,drive=swap,serial=e2eswap")
 	fi
+	# dom0's scratch disk (xl save images: not in its RAM root); sparse,
+	# so it costs the host what a scenario writes to it
+	truncate -s 2G "$WORK/scratch.img"
+	drives+=(-drive "file=$WORK/scratch.img,if=none,id=scratch,format=raw"
+		-device "virtio-blk-pci,drive=scratch,serial=e2escratch")
 	# PVH domUs need Xen's HVM support: TCG's AMD SVM with nested paging
 	# (HAP); Xen then logs "HVM: SVM enabled". Plain qemu64 has neither.
 	# (-cpu EPYC also has both but crashes the PV dom0; +svm without +npt

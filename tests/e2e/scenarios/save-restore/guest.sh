@@ -1,0 +1,3 @@
+# xl save + xl restore twice while the daemon runs: see move.sh.
+MOVE=save-restore
+. ./move.sh
