@@ -70,5 +70,6 @@ if [ "${E2E:-1}" != 0 ]; then
                 "$build/src/selfballoond" \
                 idle-balloon-down demand-growth xenstore-grant growth-cap sigterm-restore \
                 systemd-service frontswap-510 sudden-demand-ci \
-                idle-balloon-down@pvh demand-growth@pvh xenstore-grant@pvh sigterm-restore@pvh
+                idle-balloon-down@pvh demand-growth@pvh xenstore-grant@pvh sigterm-restore@pvh \
+                save-restore mem-set page-cache-ci
 fi
