@@ -24,7 +24,6 @@ static int errno_or(int fallback)
 int store_open(struct store **ret)
 {
         struct store *s;
-        uint64_t domid;
 
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -35,7 +34,8 @@ int store_open(struct store **ret)
                 free(s);
                 return r;
         }
-        s->domid = store_read_u64(s, "domid", &domid) == 0 && domid < 0x7FF0 ? (int)domid : -1;
+        s->domid = -1;
+        (void)store_refresh_domid(s);
         *ret = s;
         return 0;
 }

@@ -237,20 +237,15 @@ int toolstack_fd(const struct toolstack *t)
  * memory/target is the one libxl rebuilt the domain from: what xl save or
  * migrate read at its start, which may be older than our last write (the
  * guest ran on until it was suspended). It is taken as the new domain's
- * value, not as a toolstack decision: no ceiling from it. True when the
- * domain changed. */
-bool toolstack_check_moved(struct toolstack *t)
+ * value, not as a toolstack decision: no ceiling from it. */
+static void follow_move(struct toolstack *t, int r)
 {
         struct log_field f[2] = { { .name = "SELFBALLOON_DOMID" },
                                   { .name = "SELFBALLOON_OLD_DOMID" } };
-        int old = t->domid, r;
+        char hint[160] = "";
+        int old = t->domid;
         uint64_t v;
 
-        if (!t->store || old < 0)
-                return false;
-        r = toolstack_check(t, store_refresh_domid(t->store));
-        if (r < 0 || r == old)
-                return false;
         t->domid = r;
         t->target_known = store_read_u64(t->store, "memory/target", &v) == 0;
         t->target_seen = t->target_known ? v : 0;
@@ -267,21 +262,29 @@ bool toolstack_check_moved(struct toolstack *t)
                 t->moved = true;
         snprintf(f[0].value, sizeof(f[0].value), "%d", r);
         snprintf(f[1].value, sizeof(f[1].value), "%d", old);
+        /* the grant hint said at start names the old domain */
         if (t->denied && t->opt.backend == SB_BACKEND_AUTO)
-                /* the grant hint said at start names the old domain */
-                log_fields(LOG_NOTICE, SB_MESSAGE_MOVED, f, 2,
-                           "the guest runs as domain %d now (was %d: restored or migrated): "
-                           "publishing data/selfballoon/ there, checking the balloon's target "
-                           "at once; still through sysfs (to let the toolstack see the guest's "
-                           "targets, run in dom0: xenstore-chmod "
-                           "/local/domain/%d/memory/target n0 b%d)",
-                           r, old, r, r);
-        else
-                log_fields(LOG_NOTICE, SB_MESSAGE_MOVED, f, 2,
-                           "the guest runs as domain %d now (was %d: restored or migrated): "
-                           "publishing data/selfballoon/ there, checking the balloon's target "
-                           "at once",
-                           r, old);
+                snprintf(hint, sizeof(hint),
+                         "; still through sysfs (to let the toolstack see the guest's targets, "
+                         "run in dom0: xenstore-chmod /local/domain/%d/memory/target n0 b%d)",
+                         r, r);
+        log_fields(LOG_NOTICE, SB_MESSAGE_MOVED, f, 2,
+                   "the guest runs as domain %d now (was %d: restored or migrated): "
+                   "publishing data/selfballoon/ there, checking the balloon's target at once%s",
+                   r, old, hint);
+}
+
+/* True when the domain changed (then followed). */
+bool toolstack_check_moved(struct toolstack *t)
+{
+        int r;
+
+        if (!t->store || t->domid < 0)
+                return false;
+        r = toolstack_check(t, store_refresh_domid(t->store));
+        if (r < 0 || r == t->domid)
+                return false;
+        follow_move(t, r);
         return true;
 }
 
@@ -297,7 +300,9 @@ unsigned toolstack_process_watch(struct toolstack *t)
                         toolstack_check(t, r);
                         break;
                 }
-                if (toolstack_check_moved(t))
+                bool moved = toolstack_check_moved(t);
+
+                if (moved)
                         events |= TOOLSTACK_EVENT_MOVED;
                 /* xenstored fires the watch on a permission change too: while
                  * refused, any event may be the grant, so try at once */
@@ -305,6 +310,8 @@ unsigned toolstack_process_watch(struct toolstack *t)
                         t->denied_retry_usec = 0;
                         events |= TOOLSTACK_EVENT_GRANT;
                 }
+                if (moved)
+                        continue; /* it read the new domain's memory/target */
                 if (toolstack_check(t, store_read_u64(t->store, "memory/target", &v)) < 0)
                         continue;
                 if (saw_target(t, v))

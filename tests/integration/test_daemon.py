@@ -916,6 +916,28 @@ def test_reconnect_as_another_domain(xs, base):
 MOVED_TO = 8  # the domain the guest runs as after the move
 
 
+def granted_daemon(xs, base):
+    """Guest 5 granted memory/target, the daemon running and writing it:
+    (tree, expected decision, daemon)."""
+    guest5(xs)
+    xs.grant_target(DOMID)
+    tree = Tree(base)
+    want = expect(tree)
+    d = Daemon(xs, tree, base)
+    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
+               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    return tree, want, d
+
+
+def wait_regular_tick(n, tick):
+    """Returns right after the daemon's next regular tick (its STATUS=)."""
+    def ticks():
+        return len([m for m in n.messages()
+                    if any(x.startswith('STATUS=') for x in m)])
+    seen = ticks()
+    wait_until(lambda: ticks() > seen, 2 * tick + 1, 'a regular tick')
+
+
 def moved_re(new, old=DOMID):
     return (rf'^the guest runs as domain {new} now \(was {old}: restored or '
             r'migrated\): ')
@@ -1025,13 +1047,7 @@ def test_move_loses_grant(xs, base):
     through sysfs, and neither a revoke nor a toolstack ceiling seen in it.
     (The fixture's balloon does not follow memory/target, so the daemon
     writes it at every tick: its next write meets the refusal.)"""
-    guest5(xs)
-    xs.grant_target(DOMID)
-    tree = Tree(base)
-    want = expect(tree)
-    d = Daemon(xs, tree, base)
-    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
-               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    tree, want, d = granted_daemon(xs, base)
     wait_until(lambda: data(xs).get('backend') == 'xenstore', 5,
                'data backend xenstore')
     eq(tree.target_kb, XS_TARGET_KB, 'sysfs target_kb (xenstore in use)')
@@ -1072,13 +1088,7 @@ def test_move_with_an_older_target(xs, base):
     save-restore scenario). It is the value libxl rebuilt the domain from,
     not a toolstack decision: no ceiling from it; the lost grant is said
     and the daemon's own target goes to sysfs."""
-    guest5(xs)
-    xs.grant_target(DOMID)
-    tree = Tree(base)
-    want = expect(tree)
-    d = Daemon(xs, tree, base)
-    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
-               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    tree, want, d = granted_daemon(xs, base)
     older = want['target_kb'] + 8192
     xs.move_guest(DOMID, MOVED_TO, target_kb=older)
     d.wait_log(moved_re(MOVED_TO), level='notice', timeout=5)
@@ -1113,11 +1123,7 @@ def test_move_ticks_at_once(xs, base):
         d = Daemon(xs, tree, base, env=env, tick_ms=int(tick * 1000))
         d.wait_target(want['target_kb'])
         wait_until(lambda: data(xs).get('status') == 'running', 5, 'data/')
-        ticks = len([m for m in n.messages()
-                     if any(x.startswith('STATUS=') for x in m)])
-        wait_until(lambda: len([m for m in n.messages() if any(
-            x.startswith('STATUS=') for x in m)]) > ticks, 2 * tick + 1,
-            'a regular tick')
+        wait_regular_tick(n, tick)
         t_tick = time.monotonic()
         # the kernel: its balloon watch sets the toolstack's target
         tree.write(TARGET_FILE, f'{XS_TARGET_KB}\n')
@@ -1149,11 +1155,7 @@ def test_toolstack_write_ticks_at_once(xs, base):
         env = dict(os.environ, NOTIFY_SOCKET=n.path)
         d = Daemon(xs, tree, base, env=env, tick_ms=int(tick * 1000))
         d.wait_target(want['target_kb'])
-        ticks = len([m for m in n.messages()
-                     if any(x.startswith('STATUS=') for x in m)])
-        wait_until(lambda: len([m for m in n.messages() if any(
-            x.startswith('STATUS=') for x in m)]) > ticks, 2 * tick + 1,
-            'a regular tick')
+        wait_regular_tick(n, tick)
         above = want['target_kb'] + 65536
         tree.write(TARGET_FILE, f'{above}\n')  # the kernel's balloon watch
         xs.write(f'/local/domain/{DOMID}/memory/target', str(above))
@@ -1209,13 +1211,7 @@ def test_move_loses_grant_when_settled(xs, base):
     stands) and nothing changing after the move: the lost grant must still
     be found and said at once, and data/ must not claim xenstore on a
     domain where the guest cannot write memory/target."""
-    guest5(xs)
-    xs.grant_target(DOMID)
-    tree = Tree(base)
-    want = expect(tree)
-    d = Daemon(xs, tree, base)
-    wait_until(lambda: xs_target(xs) == want['target_kb'], 5,
-               f'memory/target == {want["target_kb"]}; log:\n{d.log()}')
+    tree, want, d = granted_daemon(xs, base)
     tree.write(TARGET_FILE, f'{want["target_kb"]}\n')  # the kernel's watch
     time.sleep(2 * TICK)
     n = len(guest_writes(xs))

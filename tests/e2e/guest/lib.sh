@@ -17,6 +17,16 @@
 #   e2e_daemon_stop [SIGNAL]     signal it (TERM) and wait for it to exit; sets E2E_DAEMON_RC
 #   e2e_export FILE [NAME]       copy a guest file to the host's results (guest-NAME)
 #   e2e_assert_no_oom            fail on 'Out of memory'/'oom-kill' in the kernel log
+#   e2e_near A B                 A and B (kB) within 1 MiB of each other
+#   e2e_on_decision              the balloon's target_kb within 1 MiB of the daemon's published
+#                                decision (data/selfballoon/target_kb, left in E2E_DECIDED)
+#   e2e_settled                  on it, and the decision the same 3 s later (the balloon comes
+#                                down in steps: down_hysteresis)
+#   e2e_judge_start              samples "uptime target_kb decided floor current_kb" every 0.1 s
+#                                into $E2E_TMP/judge.txt in the background (E2E_JUDGE_PID)
+#   e2e_judge_wrong FROM [TO]    seconds (uptime FROM to TO) the balloon's target stood more than
+#                                1 MiB from the decision, the longest stretch, and how far
+#                                current_kb went past the decision
 #
 # Variables: E2E_SCENARIO, E2E_GUEST (busybox|systemd), E2E_TYPE (pv|pvh: what the
 # xl config asked for; /sys/hypervisor/guest_type says what the kernel sees),
@@ -137,4 +147,45 @@ e2e_assert_no_oom() {
 		dmesg | grep -Ei -A3 'out of memory|oom-kill|invoked oom-killer' | head -n 20 >/dev/console
 		e2e_fail "the guest kernel logged an OOM"
 	fi
+}
+
+e2e_near() { [ $(($1 - $2)) -le 1024 ] && [ $(($2 - $1)) -le 1024 ]; }
+e2e_on_decision() {
+	E2E_DECIDED=$(xenstore-read data/selfballoon/target_kb 2>/dev/null) || return 1
+	e2e_near "$(e2e_target_kb)" "$E2E_DECIDED"
+}
+e2e_settled() {
+	e2e_on_decision && e2e_near "$(e2e_current_kb)" "$(e2e_target_kb)" || return 1
+	_sd=$E2E_DECIDED
+	sleep 3
+	e2e_on_decision && [ "$E2E_DECIDED" = "$_sd" ] && e2e_near "$(e2e_current_kb)" "$(e2e_target_kb)"
+}
+
+# The judge: the balloon's files with shell builtins every tenth of a
+# second, the daemon's decision and floor from xenstore every half second
+# and at once when the balloon's target moved.
+e2e_judge_start() {
+	(
+		d=0 f=0 i=0 last=
+		while :; do
+			read -r up _ </proc/uptime
+			read -r t <"$BALLOON/target_kb"
+			read -r c <"$BALLOON/info/current_kb"
+			if [ $((i % 5)) = 0 ] || [ "$t" != "$last" ]; then
+				v=$(xenstore-read data/selfballoon/target_kb data/selfballoon/floor_kb 2>/dev/null) &&
+					set -- $v && d=$1 f=$2
+			fi
+			echo "$up $t $d $f $c"
+			last=$t i=$((i + 1))
+			sleep 0.1
+		done >>"$E2E_TMP/judge.txt"
+	) &
+	E2E_JUDGE_PID=$!
+}
+e2e_judge_wrong() {
+	awk -v from="$1" -v to="${2:-}" '$1 >= from && (to == "" || $1 < to) {
+		if (prev != "" && bad) { w += $1 - prev; run += $1 - prev; if (run > long) long = run }
+		bad = ($2 - $3 > 1024 || $3 - $2 > 1024); if (!bad) run = 0; prev = $1
+		if ($3 > 0 && $5 - $3 > over) over = $5 - $3 }
+		END { printf "%.1f s (longest %.1f s, current up to %d kB over the decision)", w, long, over }' "$E2E_TMP/judge.txt"
 }

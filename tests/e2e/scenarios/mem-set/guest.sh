@@ -4,7 +4,7 @@
 # guest to the administrator's value at once; the daemon must put it back
 # on its own decision, and never decide above the new ceiling); one below
 # its target (the balloon stays at or under it: the daemon follows); one
-# back to 512 MiB (the daemon's own target again). The judge below samples
+# back to 512 MiB (the daemon's own target again). The judge (guest/lib.sh) samples
 # the balloon's target every tenth of a second: "time on a wrong target" is
 # the seconds the balloon's target stood more than 1 MiB from the daemon's
 # last published decision, "over the ceiling" the samples of the balloon's
@@ -15,47 +15,10 @@ e2e_daemon_start
 below_half() { [ "$(e2e_current_kb)" -lt $((start / 2)) ]; }
 e2e_wait_until 60 "balloon below half the start target" below_half ||
 	e2e_fail "the balloon did not go down first (current $(e2e_current_kb) kB)"
-near() { [ $(($1 - $2)) -le 1024 ] && [ $(($2 - $1)) -le 1024 ]; }
-on_target() {
-	d=$(xenstore-read data/selfballoon/target_kb 2>/dev/null) || return 1
-	near "$(e2e_target_kb)" "$d"
-}
-# settled: on the daemon's target, and that target the same 3 s later (the
-# balloon comes down in steps: down_hysteresis)
-settled() {
-	on_target && near "$(e2e_current_kb)" "$(e2e_target_kb)" || return 1
-	_d0=$d
-	sleep 3
-	on_target && [ "$d" = "$_d0" ] && near "$(e2e_current_kb)" "$(e2e_target_kb)"
-}
-e2e_wait_until 40 "the balloon settled on the daemon's target" settled ||
+e2e_wait_until 40 "the balloon settled on the daemon's target" e2e_settled ||
 	e2e_fail "the balloon never settled on the daemon's target"
 
-judge() {
-	d=0 i=0 last=
-	while :; do
-		read -r up _ </proc/uptime
-		read -r t <"$BALLOON/target_kb"
-		read -r c <"$BALLOON/info/current_kb"
-		if [ $((i % 5)) = 0 ] || [ "$t" != "$last" ]; then
-			v=$(xenstore-read data/selfballoon/target_kb 2>/dev/null) && d=$v
-		fi
-		echo "$up $t $d $c"
-		last=$t i=$((i + 1))
-		sleep 0.1
-	done >>"$E2E_TMP/judge.txt"
-}
-judge &
-judge_pid=$!
-# wrong FROM TO: seconds on a wrong target in [FROM, TO), the longest
-# stretch, and how far current went past the decision.
-wrong() {
-	awk -v from="$1" -v to="$2" '$1 >= from && $1 < to {
-		if (prev != "" && bad) { w += $1 - prev; run += $1 - prev; if (run > long) long = run }
-		bad = ($2 - $3 > 1024 || $3 - $2 > 1024); if (!bad) run = 0; prev = $1
-		if ($3 > 0 && $4 - $3 > over) over = $4 - $3 }
-		END { printf "%.1f s (longest %.1f s, current up to %d kB over the decision)", w, long, over }' "$E2E_TMP/judge.txt"
-}
+e2e_judge_start
 # above FROM TO CEILING_KB: samples of the balloon's target above the
 # ceiling (what the daemon wrote, or a write of its in flight at the
 # mem-set: half a second of grace). The published decision is not used:
@@ -63,7 +26,6 @@ wrong() {
 above() {
 	awk -v from="$1" -v to="$2" -v c="$3" '$1 >= from + 0.5 && $1 < to && $2 > c { n++ } END { print n + 0 }' "$E2E_TMP/judge.txt"
 }
-now() { read -r _u _ </proc/uptime; echo "$_u"; }
 
 # 1: above the daemon's target, during a fast raise.
 low=$(e2e_meminfo MemTotal)
@@ -72,19 +34,19 @@ memhog 8 12 1 150 >"$E2E_TMP/memhog.log" 2>&1 &
 hog=$!
 rising() { [ "$(e2e_meminfo MemTotal)" -gt $((low + 16384)) ]; }
 e2e_wait_until 30 "the daemon raising the guest" rising || e2e_fail "the guest did not grow under the workload"
-t1=$(now)
+t1=$(e2e_uptime)
 e2e_dom0 mem-set 320 >/dev/null || e2e_fail "xl mem-set 320 failed"
 ceil1=$((320 * 1024))
 said1() { grep -q "the toolstack set memory/target to $ceil1 kB" "$E2E_DAEMON_LOG"; }
 e2e_wait_until 10 "the daemon took $ceil1 kB as the ceiling" said1 || e2e_fail "mem-set 320: no ceiling notice"
-e2e_wait_until 10 "the balloon back on the daemon's target" on_target ||
-	e2e_fail "mem-set 320: the balloon stays on $(e2e_target_kb) kB, the daemon decided $d kB"
+e2e_wait_until 10 "the balloon back on the daemon's target" e2e_on_decision ||
+	e2e_fail "mem-set 320: the balloon stays on $(e2e_target_kb) kB, the daemon decided $E2E_DECIDED kB"
 holding() { grep -q 'holding 96 MiB' "$E2E_TMP/memhog.log"; }
 e2e_wait_until 60 "the workload holds its 96 MiB" holding || e2e_fail "the workload did not get its 96 MiB"
-e2e_wait_until 10 "the balloon on the daemon's target" on_target || e2e_fail "mem-set 320: off target"
+e2e_wait_until 10 "the balloon on the daemon's target" e2e_on_decision || e2e_fail "mem-set 320: off target"
 sleep 3
-t2=$(now)
-w1=$(wrong "$t1" "$t2") a1=$(above "$t1" "$t2" "$ceil1")
+t2=$(e2e_uptime)
+w1=$(e2e_judge_wrong "$t1" "$t2") a1=$(above "$t1" "$t2" "$ceil1")
 e2e_log "mem-set 320 (above, raising): on a wrong target $w1; decisions over the ceiling: $a1"
 
 # 2: below the daemon's target (the workload holds it above the floor: a
@@ -95,29 +57,29 @@ d_before=$(xenstore-read data/selfballoon/target_kb)
 ceil2=$((d_before - 16384))
 ceil2=$((ceil2 / 1024))
 e2e_dom0 mem-set "$ceil2" >/dev/null || e2e_fail "xl mem-set $ceil2 failed"
-t2s=$(now) # xl mem-set has returned: the ceiling stands from here
+t2s=$(e2e_uptime) # xl mem-set has returned: the ceiling stands from here
 ceil2=$((ceil2 * 1024))
-under() { [ "$(e2e_target_kb)" -le "$ceil2" ] && on_target; }
+under() { [ "$(e2e_target_kb)" -le "$ceil2" ] && e2e_on_decision; }
 e2e_wait_until 10 "the balloon at or under $ceil2 kB, on the daemon's decision" under ||
-	e2e_fail "mem-set below: balloon target $(e2e_target_kb) kB, decision $d kB, ceiling $ceil2 kB"
+	e2e_fail "mem-set below: balloon target $(e2e_target_kb) kB, decision $E2E_DECIDED kB, ceiling $ceil2 kB"
 sleep 5
-t3=$(now)
-w2=$(wrong "$t2" "$t3") a2=$(above "$t2s" "$t3" "$ceil2")
+t3=$(e2e_uptime)
+w2=$(e2e_judge_wrong "$t2" "$t3") a2=$(above "$t2s" "$t3" "$ceil2")
 e2e_log "mem-set $((ceil2 / 1024)) (below $d_before kB): on a wrong target $w2; decisions over the ceiling: $a2"
 
 # 3: back to 512 MiB: the daemon's own target again (below it, workload held).
 e2e_dom0 mem-set 512 >/dev/null || e2e_fail "xl mem-set 512 failed"
-own() { on_target && [ "$(e2e_target_kb)" -lt $((400 * 1024)) ]; }
+own() { e2e_on_decision && [ "$(e2e_target_kb)" -lt $((400 * 1024)) ]; }
 e2e_wait_until 15 "the daemon's own target again" own ||
-	e2e_fail "mem-set 512: balloon target $(e2e_target_kb) kB, decision $d kB"
+	e2e_fail "mem-set 512: balloon target $(e2e_target_kb) kB, decision $E2E_DECIDED kB"
 sleep 3
-t4=$(now)
-w3=$(wrong "$t3" "$t4")
+t4=$(e2e_uptime)
+w3=$(e2e_judge_wrong "$t3" "$t4")
 e2e_log "mem-set 512 (back): on a wrong target $w3"
 kill $hog 2>/dev/null
 wait $hog
 e2e_mark "memhog done"
-kill $judge_pid
+kill $E2E_JUDGE_PID
 e2e_export "$E2E_TMP/judge.txt" judge.txt
 e2e_assert_no_oom
 [ "$a1" = 0 ] || e2e_fail "the daemon decided above the 320 MiB ceiling in $a1 samples"

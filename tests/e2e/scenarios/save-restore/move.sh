@@ -13,8 +13,8 @@
 #
 # "Time on a wrong target": seconds during which the balloon's target_kb
 # differed from the daemon's last decision (data/selfballoon/target_kb, the
-# last value published) by more than 1 MiB, sampled every half second by
-# the judge below from the moment the guest runs again.
+# last value published) by more than 1 MiB, sampled by the judge
+# (guest/lib.sh: e2e_judge_start) from the moment the guest runs again.
 : "${MOVE:=save-restore}"
 E2E_DOM0_WAIT=300 # a save or migration of a few hundred MiB under TCG
 start=$(e2e_target_kb)
@@ -24,53 +24,13 @@ e2e_daemon_start
 below_half() { [ "$(e2e_current_kb)" -lt $((start / 2)) ]; }
 e2e_wait_until 60 "balloon below half the start target" below_half ||
 	e2e_fail "the balloon did not go down first (current $(e2e_current_kb) kB)"
-near() { [ $(($1 - $2)) -le 1024 ] && [ $(($2 - $1)) -le 1024 ]; }
-on_target() {
-	d=$(xenstore-read data/selfballoon/target_kb 2>/dev/null) || return 1
-	near "$(e2e_target_kb)" "$d"
-}
-# settled: on the daemon's target, and that target the same 3 s later (the
-# balloon comes down in steps: down_hysteresis)
-settled() {
-	on_target && near "$(e2e_current_kb)" "$(e2e_target_kb)" || return 1
-	_d0=$d
-	sleep 3
-	on_target && [ "$d" = "$_d0" ] && near "$(e2e_current_kb)" "$(e2e_target_kb)"
-}
-e2e_wait_until 40 "the balloon settled on the daemon's target" settled ||
+e2e_wait_until 40 "the balloon settled on the daemon's target" e2e_settled ||
 	e2e_fail "the balloon never settled on the daemon's target"
 record=$(md5sum /run/selfballoond/start-target 2>/dev/null | cut -d' ' -f1)
 [ -n "$record" ] || e2e_fail "no per-boot record /run/selfballoond/start-target"
 
-# The judge: "uptime balloon_target decided floor current" every tenth of
-# a second (the balloon's files with shell builtins; the daemon's decision
-# from xenstore every half second, and at once when the target moved).
-judge() {
-	d=0 f=0 i=0 last=
-	while :; do
-		read -r up _ </proc/uptime
-		read -r t <"$BALLOON/target_kb"
-		read -r c <"$BALLOON/info/current_kb"
-		if [ $((i % 5)) = 0 ] || [ "$t" != "$last" ]; then
-			v=$(xenstore-read data/selfballoon/target_kb data/selfballoon/floor_kb 2>/dev/null) &&
-				set -- $v && d=$1 f=$2
-		fi
-		echo "$up $t $d $f $c"
-		last=$t i=$((i + 1))
-		sleep 0.1
-	done >>"$E2E_TMP/judge.txt"
-}
-judge &
-judge_pid=$!
-# Seconds on a wrong target (and the longest stretch) since uptime $1, and
-# how far the balloon's current size went past the decision meanwhile.
-wrong_s() {
-	awk -v from="$1" '$1 >= from {
-		if (prev != "" && bad) { w += $1 - prev; run += $1 - prev; if (run > long) long = run }
-		bad = ($2 - $3 > 1024 || $3 - $2 > 1024); if (!bad) run = 0; prev = $1
-		if ($3 > 0 && $5 - $3 > over) over = $5 - $3 }
-		END { printf "%.1f s (longest %.1f s, current up to %d kB over the decision)", w, long, over }' "$E2E_TMP/judge.txt"
-}
+# The judge (guest/lib.sh), from here to the end.
+e2e_judge_start
 below_floor() { awk '$4 > 0 && $2 < $4 { n++ } END { print n + 0 }' "$E2E_TMP/judge.txt"; }
 
 # One move: prints nothing, fails the scenario on what the daemon missed.
@@ -98,8 +58,8 @@ move() { # round
 	}
 	e2e_wait_until 10 "data/selfballoon/ published under domain $d2" published ||
 		e2e_fail "round $1: nothing published under /local/domain/$d2/data/selfballoon"
-	e2e_wait_until 10 "the balloon back on the daemon's target" on_target ||
-		e2e_fail "round $1: the balloon stays off the daemon's target: $(e2e_target_kb) kB, decided $d kB"
+	e2e_wait_until 10 "the balloon back on the daemon's target" e2e_on_decision ||
+		e2e_fail "round $1: the balloon stays off the daemon's target: $(e2e_target_kb) kB, decided $E2E_DECIDED kB"
 	moved_at=$up
 	# The balloon driver's watch fires with ours at resume, before user
 	# space thaws: what it took back meanwhile is what the daemon's first
@@ -119,7 +79,7 @@ move 1
 [ "$(xenstore-read memory/target)" = "$start_xs" ] ||
 	e2e_fail "round 1: memory/target moved under sysfs: $(xenstore-read memory/target) kB"
 sleep 5
-w1=$(wrong_s "$moved_at")
+w1=$(e2e_judge_wrong "$moved_at")
 e2e_log "round 1 (idle, sysfs): on a wrong target $w1"
 
 # Round 2: sysfs, during a workload: the move comes while the daemon raises
@@ -137,9 +97,9 @@ move 2
 holding() { grep -q 'holding 128 MiB' "$E2E_TMP/memhog.log"; }
 e2e_wait_until 60 "the workload holds its 128 MiB" holding ||
 	e2e_fail "round 2: the workload did not get its 128 MiB: $(tail -n 1 "$E2E_TMP/memhog.log")"
-e2e_wait_until 20 "the balloon on the daemon's target" on_target ||
+e2e_wait_until 20 "the balloon on the daemon's target" e2e_on_decision ||
 	e2e_fail "round 2: the balloon is not on the daemon's target"
-w2=$(wrong_s "$moved_at")
+w2=$(e2e_judge_wrong "$moved_at")
 e2e_log "round 2 (growing, sysfs): on a wrong target $w2"
 
 # Round 3: granted, so the daemon drives memory/target; the move while the
@@ -156,7 +116,7 @@ if [ "$E2E_TYPE" = pv ]; then
 	xs_in_use() { [ "$(xenstore-read data/selfballoon/backend 2>/dev/null)" = xenstore ]; }
 	e2e_wait_until 15 "backend xenstore after the grant" xs_in_use ||
 		e2e_fail "round 3: the grant was not taken up"
-	e2e_wait_until 20 "the balloon on the daemon's target" on_target ||
+	e2e_wait_until 20 "the balloon on the daemon's target" e2e_on_decision ||
 		e2e_fail "round 3: the balloon is not on the daemon's target"
 	xs_before=$(xenstore-read memory/target)
 	move 3
@@ -168,7 +128,7 @@ if [ "$E2E_TYPE" = pv ]; then
 	maxp=$(e2e_dom0 max-pages) || maxp=?
 	e2e_log "round 3: memory/target $xs_before kB before the move, $(xenstore-read memory/target) kB after; Xen's max_pages now $maxp kB"
 	sleep 5
-	w3=$(wrong_s "$moved_at")
+	w3=$(e2e_judge_wrong "$moved_at")
 	e2e_log "round 3 (holding, xenstore then sysfs): on a wrong target $w3"
 else
 	e2e_log "round 3 (xenstore) skipped in a $E2E_TYPE guest: its restore fails (see tests/e2e/README.md)"
@@ -187,7 +147,7 @@ n=$(below_floor)
 [ "$n" = 0 ] || e2e_fail "the balloon's target was below the daemon's floor in $n samples"
 [ "$(md5sum /run/selfballoond/start-target | cut -d' ' -f1)" = "$record" ] ||
 	e2e_fail "the per-boot record changed"
-kill $judge_pid
+kill $E2E_JUDGE_PID
 e2e_export "$E2E_TMP/judge.txt" judge.txt
 e2e_note "$MOVE: on a wrong target after the thaw: round 1 (idle, sysfs) $w1; round 2 (growing, sysfs) $w2; round 3 (holding, xenstore) $w3; above the target at the first tick: $back1 / $back2 / $back3 kB; max_pages after round 3 $maxp kB (memory/target $xs_before kB)"
 e2e_daemon_stop TERM
