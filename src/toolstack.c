@@ -110,6 +110,8 @@ static void read_name(struct toolstack *t)
                 t->name[0] = '\0';
 }
 
+static void follow_move(struct toolstack *t, int r);
+
 int toolstack_connect(struct toolstack *t)
 {
         uint64_t v;
@@ -131,7 +133,11 @@ int toolstack_connect(struct toolstack *t)
                 t->max_kb = v;
                 t->max_from_store = true;
         }
-        if (store_domid(t->store) != t->domid) {
+        if (t->domid >= 0 && store_domid(t->store) >= 0 && store_domid(t->store) != t->domid) {
+                /* restored or migrated while the connection was down (a
+                 * suspend can end a request in flight with EIO) */
+                follow_move(t, store_domid(t->store));
+        } else if (store_domid(t->store) != t->domid) {
                 t->target_known = false; /* another domain: no history */
                 t->written = false;
                 t->domid = store_domid(t->store);

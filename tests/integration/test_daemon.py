@@ -1107,6 +1107,33 @@ def test_move_with_an_older_target(xs, base):
     eq(d.stop(), 0, 'exit status')
 
 
+def test_move_while_disconnected_loses_grant(xs, base):
+    """A suspend can end the daemon's request in flight with EIO (the e2e
+    save-restore run saw it: "xenstore connection lost (Input/output
+    error)"), so the move is found when xenstore comes back as another
+    domain: said as a move, the new domain's memory/target (what the daemon
+    last wrote, read-only now) is no ceiling, and the lost grant is said
+    once, naming the new domain."""
+    tree, want, d = granted_daemon(xs, base)
+    last = xs_target(xs)
+    xs.setup_domain(MOVED_TO, static_max_kb=STATIC_MAX_KB, target_kb=last,
+                    name=f'guest{DOMID}')
+    xs.stop_guest(DOMID)
+    d.wait_log(r'xenstore connection lost', level='warning')
+    xs.start_guest(MOVED_TO)
+    # the daemon's XENSTORED_PATH now leads to the new domain
+    os.symlink(xs.guest_socket(MOVED_TO), xs.guest_socket(DOMID))
+    d.wait_log(moved_re(MOVED_TO), level='notice', timeout=10 * TICK)
+    d.wait_log(move_grant_lost_re(MOVED_TO), level='notice', timeout=5 * TICK)
+    d.wait_target(want['target_kb'], timeout=3)
+    wait_until(lambda: data(xs, MOVED_TO).get('backend') == 'sysfs', 5 * TICK,
+               f'data backend sysfs on domain {MOVED_TO}: {data(xs, MOVED_TO)}')
+    eq(d.count(r'the toolstack set memory/target|the grant was revoked'), 0,
+       'ceiling or revoke notices')
+    eq(d.count(r'does not carry the grant over'), 1, 'grant-lost notices')
+    eq(d.stop(), 0, 'exit status')
+
+
 def test_move_ticks_at_once(xs, base):
     """The balloon driver's own watch fires on the move too and hands the
     balloon the toolstack's memory/target: the daemon ticks at once and puts
